@@ -1,0 +1,245 @@
+"""A letter folder: its validated settings (letter.toml), its templates and attachments, and the
+organization's letterhead (organization.toml beside the letter folders, configured once).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mailer.errors import LetterError
+from mailer.russian import date_numeric, filename_safe
+
+SETTINGS_FILE = "letter.toml"
+ORGANIZATION_FILE = "organization.toml"
+BODY_TEMPLATE = "body.j2"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Registration(_Model):
+    number: str = Field(min_length=1)
+    date: dt.date
+
+
+class Reference(_Model):
+    """The incoming letter this one answers: printed as "На № … от …"."""
+
+    number: str = ""
+    date: dt.date | None = None
+
+
+class Signatory(_Model):
+    position: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class SignatureMark(_Model):
+    """The electronic-signature mark (отметка об электронной подписи)."""
+
+    certificate: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    valid_from: dt.date
+    valid_to: dt.date
+
+    @model_validator(mode="after")
+    def _period(self) -> SignatureMark:
+        if self.valid_to < self.valid_from:
+            raise ValueError("срок действия сертификата кончается раньше, чем начинается")
+        return self
+
+
+class Executor(_Model):
+    name: str = Field(min_length=1)
+    phone: str = Field(min_length=1)
+    email: str | None = None
+
+
+class GroupAddress(_Model):
+    """How a letter "по списку" is addressed in its one DOCX."""
+
+    addressee: str = Field(min_length=1)
+    salutation: str = "Уважаемые коллеги!"
+
+
+class LetterSettings(_Model):
+    subject: str = Field(min_length=1)
+    mode: Literal["personal", "list"] = "personal"
+    registration: Registration
+    reference: Reference = Reference()
+    deadline: dt.date | None = None
+    signatory: Signatory
+    signature: SignatureMark | None = None
+    executor: Executor
+    group: GroupAddress | None = None
+    attachments: list[str] = []
+    signature_file: str | None = None
+    recipients: str | None = None
+    read_receipt: bool = False
+    email_subject: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LetterSettings:
+        if self.mode == "list" and self.group is None:
+            raise ValueError(
+                "для письма «по списку» (mode = \"list\") нужен раздел [group] с адресатом"
+            )
+        if self.signature_file and self.mode != "list":
+            raise ValueError(
+                "файл подписи (signature_file) прикладывается только к письму «по списку»: "
+                "персональные письма каждому получателю разные"
+            )
+        if self.deadline and self.deadline < self.registration.date:
+            raise ValueError("срок ответа (deadline) раньше даты письма")
+        return self
+
+
+class Organization(_Model):
+    """The letterhead: the same for every letter of the office."""
+
+    name_lines: list[str] = Field(min_length=1)
+    short_name: str = Field(min_length=1)
+    address: str = ""
+    phone: str = ""
+    fax: str = ""
+    website: str = ""
+    email: str = ""
+    blank: str | None = None
+
+
+@dataclass(frozen=True)
+class Letter:
+    key: str
+    folder: Path
+    settings: LetterSettings
+    organization: Organization
+    attachments: tuple[Path, ...]
+    signature_file: Path | None
+    blank: Path | None
+
+    @property
+    def registration_label(self) -> str:
+        reg = self.settings.registration
+        return f"№ {reg.number} от {date_numeric(reg.date)}"
+
+    @property
+    def email_subject(self) -> str:
+        s = self.settings
+        return s.email_subject or f"{s.subject} (исх. {self.registration_label})"
+
+    def docx_name(self, recipient_label: str | None) -> str:
+        reg = self.settings.registration
+        base = f"Письмо {date_numeric(reg.date)} № {reg.number}"
+        if recipient_label:
+            base += f" — {recipient_label}"
+        return filename_safe(base) + ".docx"
+
+
+_MESSAGES = {
+    "missing": "обязательное поле не заполнено",
+    "extra_forbidden": "неизвестное поле (опечатка в названии?)",
+    "date_from_datetime_parsing": "ожидается дата в виде ГГГГ-ММ-ДД",
+    "date_parsing": "ожидается дата в виде ГГГГ-ММ-ДД",
+    "date_type": "ожидается дата в виде ГГГГ-ММ-ДД (без кавычек)",
+    "string_too_short": "поле не может быть пустым",
+    "string_type": "ожидается текст в кавычках",
+    "literal_error": "допустимые значения: {expected}",
+}
+
+
+def _explain(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "файл целиком"
+        template = _MESSAGES.get(err["type"])
+        ctx = err.get("ctx") or {}
+        text = template.format(**ctx) if template else str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"  {where}: {text}")
+    return lines
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise LetterError(f"Нет файла {path}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LetterError(
+            f"Файл {path} написан с ошибкой: {exc}.",
+            hint="Это формат TOML: текст в кавычках, даты в виде 2023-10-12, разделы в [скобках].",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LetterError(f"Файл {path} не читается: {exc}.") from None
+
+
+def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:
+    candidate = Path(name_or_path)
+    if (candidate / SETTINGS_FILE).is_file():
+        return candidate
+    under = letters_dir / name_or_path
+    if (under / SETTINGS_FILE).is_file():
+        return under
+    known = sorted(p.parent.name for p in letters_dir.glob(f"*/{SETTINGS_FILE}"))
+    hint = f"Известные письма в {letters_dir}: {', '.join(known)}." if known else (
+        f"В папке {letters_dir} нет ни одного письма."
+    )
+    raise LetterError(
+        f"Письмо «{name_or_path}» не найдено: нет папки с файлом {SETTINGS_FILE}.", hint=hint
+    )
+
+
+def _existing_file(folder: Path, name: str, what: str) -> Path:
+    path = (folder / name).resolve()
+    if not path.is_file():
+        raise LetterError(f"{what} «{name}» не найден (искали {path}).")
+    return path
+
+
+def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
+    folder = resolve_letter_folder(name_or_path, letters_dir)
+    settings_path = folder / SETTINGS_FILE
+    try:
+        settings = LetterSettings.model_validate(_read_toml(settings_path))
+    except ValidationError as exc:
+        raise LetterError(
+            f"В настройках письма {settings_path} ошибки:\n" + "\n".join(_explain(exc))
+        ) from None
+    org_path = folder.parent / ORGANIZATION_FILE
+    try:
+        organization = Organization.model_validate(_read_toml(org_path))
+    except ValidationError as exc:
+        raise LetterError(
+            f"В реквизитах организации {org_path} ошибки:\n" + "\n".join(_explain(exc))
+        ) from None
+    if not (folder / BODY_TEMPLATE).is_file():
+        raise LetterError(f"В папке письма {folder} нет шаблона текста {BODY_TEMPLATE}.")
+    attachments = tuple(
+        _existing_file(folder, name, "Файл приложения") for name in settings.attachments
+    )
+    signature_file = (
+        _existing_file(folder, settings.signature_file, "Файл электронной подписи")
+        if settings.signature_file
+        else None
+    )
+    blank = (
+        _existing_file(folder.parent, organization.blank, "Бланк организации")
+        if organization.blank
+        else None
+    )
+    return Letter(
+        key=folder.resolve().name,
+        folder=folder,
+        settings=settings,
+        organization=organization,
+        attachments=attachments,
+        signature_file=signature_file,
+        blank=blank,
+    )

@@ -1,0 +1,95 @@
+"""The program's settings: one pydantic-settings class, read from MAILER_* variables and .env.
+
+Nothing else in the package reads the environment. Secrets are SecretStr so that they never reach
+output, logs or the journal by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mailer.errors import ConfigError
+
+Security = Literal["none", "starttls", "tls"]
+
+DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MAILER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # Outgoing mail
+    smtp_host: str = "localhost"
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: Security = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_allow_insecure_auth: bool = False
+    smtp_verify_cert: bool = True
+    smtp_ca_file: Path | None = None
+    smtp_timeout: float = Field(default=60.0, gt=0)
+    smtp_connections: int = Field(default=4, ge=1, le=32)
+    smtp_rate_per_minute: float | None = Field(default=None, gt=0)
+    smtp_max_attempts: int = Field(default=5, ge=1, le=50)
+    smtp_retry_delay: float = Field(default=5.0, ge=0)
+    smtp_helo_name: str | None = None
+
+    sender: str | None = None
+    reply_to: str | None = None
+
+    # Where things live
+    db: Path = Path("mailer.db")
+    letters_dir: Path = Path("letters")
+
+    @property
+    def smtp_port_effective(self) -> int:
+        return self.smtp_port or DEFAULT_PORTS[self.smtp_security]
+
+    def check_auth_is_safe(self) -> None:
+        """AUTH over plain text is allowed only to loopback, unless explicitly permitted."""
+        if self.smtp_username is None or self.smtp_security != "none":
+            return
+        if self.smtp_allow_insecure_auth or _is_loopback(self.smtp_host):
+            return
+        raise ConfigError(
+            f"Пароль к серверу {self.smtp_host} пришлось бы передать открытым текстом "
+            "(MAILER_SMTP_SECURITY=none).",
+            hint="Укажите MAILER_SMTP_SECURITY=starttls или tls. Если сеть доверенная и это "
+            "осознанное решение, задайте MAILER_SMTP_ALLOW_INSECURE_AUTH=true.",
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Read settings, turning pydantic's report into one plain message."""
+    try:
+        if env_file is not None:
+            return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "MAILER_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"  {name}: {err['msg']}")
+        raise ConfigError(
+            "Настройки программы заданы неверно:\n" + "\n".join(lines),
+            hint="Проверьте переменные окружения и файл .env (образец: .env.example).",
+        ) from None
