@@ -4,9 +4,9 @@ organization's letterhead (organization.toml beside the letter folders, configur
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass
-import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,7 +89,7 @@ class LetterSettings(_Model):
     def _consistent(self) -> LetterSettings:
         if self.mode == "list" and self.group is None:
             raise ValueError(
-                "для письма «по списку» (mode = \"list\") нужен раздел [group] с адресатом"
+                'для письма «по списку» (mode = "list") нужен раздел [group] с адресатом'
             )
         if self.signature_file and self.mode != "list":
             raise ValueError(
@@ -188,8 +188,10 @@ def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:
     if (under / SETTINGS_FILE).is_file():
         return under
     known = sorted(p.parent.name for p in letters_dir.glob(f"*/{SETTINGS_FILE}"))
-    hint = f"Известные письма в {letters_dir}: {', '.join(known)}." if known else (
-        f"В папке {letters_dir} нет ни одного письма."
+    hint = (
+        f"Известные письма в {letters_dir}: {', '.join(known)}."
+        if known
+        else (f"В папке {letters_dir} нет ни одного письма.")
     )
     raise LetterError(
         f"Письмо «{name_or_path}» не найдено: нет папки с файлом {SETTINGS_FILE}.", hint=hint

@@ -22,14 +22,29 @@ from mailer.errors import RecipientsError
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "код", "номер", "n", "№", "идентификатор"),
     "email": (
-        "email", "emails", "e-mail", "mail", "почта", "электроннаяпочта", "адрес", "адреса",
-        "адресэлектроннойпочты", "эл.почта", "эп",
+        "email",
+        "emails",
+        "e-mail",
+        "mail",
+        "почта",
+        "электроннаяпочта",
+        "адрес",
+        "адреса",
+        "адресэлектроннойпочты",
+        "эл.почта",
+        "эп",
     ),
     "full_name": ("full_name", "fullname", "name", "фио", "ф.и.о.", "ф.и.о", "руководитель"),
     "position": ("position", "title", "должность"),
     "organization": (
-        "organization", "organisation", "org", "организация", "муниципальноеобразование",
-        "мо", "учреждение", "орган",
+        "organization",
+        "organisation",
+        "org",
+        "организация",
+        "муниципальноеобразование",
+        "мо",
+        "учреждение",
+        "орган",
     ),
     "gender": ("gender", "sex", "пол"),
     "addressee": ("addressee", "адресат", "кому"),
@@ -47,8 +62,16 @@ COLUMN_TITLES = {
     "salutation": "salutation (обращение)",
 }
 GENDERS = {
-    "m": "m", "м": "m", "муж": "m", "мужской": "m", "male": "m",
-    "f": "f", "ж": "f", "жен": "f", "женский": "f", "female": "f",
+    "m": "m",
+    "м": "m",
+    "муж": "m",
+    "мужской": "m",
+    "male": "m",
+    "f": "f",
+    "ж": "f",
+    "жен": "f",
+    "женский": "f",
+    "female": "f",
 }
 _ADDRESS_SPLIT = re.compile(r"[,;\s]+")
 _CONTROL_NAMES = {"\n": "перевод строки", "\r": "возврат каретки", "\t": "табуляция"}
@@ -118,7 +141,8 @@ def load_recipients(path: Path) -> RecipientList:
         rows = _read_xlsx(path)
     elif suffix == ".xls":
         raise RecipientsError(
-            where, ["формат .xls (Excel 97-2003) не поддерживается: сохраните список как .xlsx или .csv"]
+            where,
+            ["формат .xls (Excel 97-2003) не поддерживается: сохраните список как .xlsx или .csv"],
         )
     else:
         rows = _read_csv(path)
@@ -200,7 +224,10 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
         if canonical is None:
             extra_columns[name] = index
         elif canonical in columns:
-            problems.append(f"строка {header_row}: столбец «{name}» повторяет столбец {COLUMN_TITLES[canonical]}")
+            problems.append(
+                f"строка {header_row}: столбец «{name}» повторяет столбец "
+                f"{COLUMN_TITLES[canonical]}"
+            )
         else:
             columns[canonical] = index
     for required in REQUIRED_COLUMNS:
@@ -218,6 +245,7 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
     seen_ids: dict[str, int] = {}
     seen_addresses: dict[str, int] = {}
     for row_number, row in rows[1:]:
+
         def cell(name: str, row: list[str] = row) -> str:
             index = columns.get(name)
             return row[index].strip() if index is not None and index < len(row) else ""
@@ -227,7 +255,9 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
         for name, value in values.items():
             bad = _bad_characters(value)
             if bad:
-                row_problems.append(f"поле {COLUMN_TITLES[name]} содержит недопустимый символ ({bad})")
+                row_problems.append(
+                    f"поле {COLUMN_TITLES[name]} содержит недопустимый символ ({bad})"
+                )
         for name, index in extra_columns.items():
             value = row[index] if index < len(row) else ""
             bad = _bad_characters(value.strip())
@@ -265,16 +295,12 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
 
         full_name = values["full_name"]
         if not full_name and not (values["addressee"] and values["salutation"]):
-            row_problems.append(
-                "не заполнено ФИО (или заполните оба столбца: адресат и обращение)"
-            )
+            row_problems.append("не заполнено ФИО (или заполните оба столбца: адресат и обращение)")
         gender: str | None = None
         if values["gender"]:
             gender = GENDERS.get(values["gender"].lower().strip("."))
             if gender is None:
-                row_problems.append(
-                    f"пол «{values['gender']}» не распознан: укажите М или Ж"
-                )
+                row_problems.append(f"пол «{values['gender']}» не распознан: укажите М или Ж")
 
         if row_problems:
             problems.extend(f"строка {row_number}: {p}" for p in row_problems)

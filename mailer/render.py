@@ -97,7 +97,9 @@ class Renderer:
                 f"{exc.message}."
             ) from None
         except jinja2.TemplateNotFound as exc:
-            raise TemplateError(f"Шаблон {exc.name} не найден в папке {self.letter.folder}.") from None
+            raise TemplateError(
+                f"Шаблон {exc.name} не найден в папке {self.letter.folder}."
+            ) from None
 
     def _make_letter_context(self) -> dict[str, Any]:
         s = self.letter.settings
@@ -196,7 +198,8 @@ class Renderer:
 def _template_place(exc: Exception, template: jinja2.Template) -> str:
     """'Шаблон letters/x/body.j2, строка 12' from the frames Jinja rewrites to template lines."""
     frames = [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if f.filename.endswith(".j2") or f.filename == template.filename
     ]
     if frames:

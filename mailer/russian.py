@@ -17,8 +17,18 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MONTHS_GENITIVE = (
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
 )
 
 
@@ -157,10 +167,10 @@ def position_dative(position: str) -> str:
         if modifier is not None:
             following = words[index + 1] if index + 1 < len(words) else ""
             next_noun = _nominative_parse(following, ("NOUN",)) if following else None
-            next_modifier = (
-                _nominative_parse(following, ("ADJF", "PRTF")) if following else None
-            )
-            if next_noun is not None and _agrees(modifier, next_noun) or next_modifier is not None:
+            next_modifier = _nominative_parse(following, ("ADJF", "PRTF")) if following else None
+            if (
+                next_noun is not None and _agrees(modifier, next_noun)
+            ) or next_modifier is not None:
                 out[index] = _dative_word(word, modifier)
                 index += 1
                 continue
@@ -191,7 +201,6 @@ def salutation(full_name: str, gender: str | None = None) -> str:
         return f"{word} {name.first} {name.middle}!"
     title = "господин" if g == "m" else "госпожа"
     return f"{word} {title} {name.last}!"
-
 
 
 def filename_safe(text: str) -> str:

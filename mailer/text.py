@@ -46,7 +46,7 @@ def parse_blocks(text: str) -> list[Block]:
         if marker:
             flush()
             kind = "item"
-            current = [raw[marker.end():].strip()]
+            current = [raw[marker.end() :].strip()]
         elif kind == "item" and current:
             current[-1] = f"{current[-1]} {line}"
         else:

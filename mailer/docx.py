@@ -1,0 +1,337 @@
+"""The official letter as DOCX, laid out after GOST R 7.0.97-2025.
+
+python-docx takes tens of milliseconds per document, so the letter is built once per run with
+markers where the per-recipient parts go (addressee, salutation, body). Per recipient only
+word/document.xml is filled by string substitution and appended to a ZIP whose other parts were
+compressed once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from mailer.errors import LetterError
+from mailer.letter import Letter
+from mailer.russian import date_numeric
+from mailer.text import Block
+
+DOCUMENT_PART = "word/document.xml"
+ADDRESSEE = "⟦ADDRESSEE⟧"
+SALUTATION = "⟦SALUTATION⟧"
+BODY = "⟦BODY⟧"
+
+FONT = "Times New Roman"
+TEXT_PT = 14
+SMALL_PT = 12
+# GOST R 7.0.97: at least 20 mm left, top and bottom, 10 mm right.
+MARGINS_MM = {"left": 25, "right": 10, "top": 20, "bottom": 20}
+FIRST_LINE_INDENT_TWIPS = 709  # 1.25 cm, the paragraph indent of Russian office documents
+PAGE_WIDTH_MM = 210
+# Fixed ZIP timestamps: the same letter gives the same bytes, so a file signed after the preview
+# is the very file that is sent.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+THUMBNAIL = "docProps/thumbnail.jpeg"
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _line_runs(text: str) -> str:
+    """Escaped run content for text that may span lines: w:t pieces joined by w:br."""
+    pieces = [escape(line) for line in text.split("\n")]
+    return '</w:t><w:br/><w:t xml:space="preserve">'.join(pieces)
+
+
+def _paragraph_xml(block: Block) -> str:
+    text = "\n".join(block.lines)
+    if block.kind == "item":
+        text = "– " + text
+    return (
+        f'<w:p><w:pPr><w:ind w:firstLine="{FIRST_LINE_INDENT_TWIPS}"/><w:jc w:val="both"/>'
+        f'</w:pPr><w:r><w:t xml:space="preserve">{_line_runs(text)}</w:t></w:r></w:p>'
+    )
+
+
+class DocxLetter:
+    """The letter's DOCX, built once; ``fill`` gives one recipient's file as bytes."""
+
+    def __init__(self, letter: Letter) -> None:
+        self.letter = letter
+        document_xml, static_zip = _build_skeleton(letter)
+        self._static_zip = static_zip
+        body_at = document_xml.index(BODY)
+        p_start = max(
+            document_xml.rfind("<w:p>", 0, body_at), document_xml.rfind("<w:p ", 0, body_at)
+        )
+        p_end = document_xml.index("</w:p>", body_at) + len("</w:p>")
+        self._head = document_xml[:p_start]
+        self._tail = document_xml[p_end:]
+
+    def fill(self, addressee: str, salutation: str, blocks: Sequence[Block]) -> bytes:
+        head = self._head.replace(ADDRESSEE, _line_runs(addressee)).replace(
+            SALUTATION, _line_runs(salutation)
+        )
+        body = "".join(_paragraph_xml(b) for b in blocks)
+        buffer = io.BytesIO(self._static_zip)
+        buffer.seek(0, io.SEEK_END)
+        with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+            z.writestr(_zip_entry(DOCUMENT_PART), (head + body + self._tail).encode("utf-8"))
+        return buffer.getvalue()
+
+
+def _mm(value: float) -> Any:
+    from docx.shared import Mm
+
+    return Mm(value)
+
+
+def _set_cell_borders(cell: Any, visible: bool) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = OxmlElement("w:tcBorders")
+    for edge in ("top", "left", "bottom", "right"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single" if visible else "nil")
+        if visible:
+            element.set(qn("w:sz"), "8")
+            element.set(qn("w:color"), "000000")
+        borders.append(element)
+    tc_pr.append(borders)
+
+
+def _borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table = document.add_table(rows=1, cols=len(widths_mm))
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    tbl_pr.append(borders)
+    for cell, width in zip(table.rows[0].cells, widths_mm, strict=True):
+        cell.width = _mm(width)
+    return table
+
+
+def _cell_paragraph(
+    cell: Any,
+    text: str,
+    *,
+    size: int = TEXT_PT,
+    bold: bool = False,
+    align: str = "left",
+    first: bool = False,
+) -> Any:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    }[align]
+    run = paragraph.add_run(text)
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    return paragraph
+
+
+def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
+    """Lay out the letter with python-docx; return document.xml and a ZIP of every other part."""
+    import docx
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    settings = letter.settings
+    org = letter.organization
+    try:
+        document = docx.Document(str(letter.blank)) if letter.blank else docx.Document()
+    except Exception as exc:  # python-docx raises assorted types for a file that is not DOCX
+        raise LetterError(
+            f"Бланк {letter.blank} не открывается как документ Word: {exc}."
+        ) from None
+
+    section = document.sections[0]
+    section.page_width = _mm(PAGE_WIDTH_MM)
+    section.page_height = _mm(297)
+    for side, minimum in MARGINS_MM.items():
+        attribute = f"{side}_margin"
+        current = getattr(section, attribute)
+        if letter.blank is None or current is None or current < _mm(minimum):
+            setattr(section, attribute, _mm(minimum))
+    text_width = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
+
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(TEXT_PT)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+    from docx.oxml.ns import qn
+
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), FONT)
+    fonts.set(qn("w:cs"), FONT)
+
+    core = document.core_properties
+    core.title = settings.subject
+    core.author = org.short_name
+    core.comments = f"Исх. {letter.registration_label}"
+    core.last_modified_by = org.short_name
+    stamp = dt.datetime.combine(settings.registration.date, dt.time(9, 0))
+    core.created = stamp
+    core.modified = stamp
+
+    # Letterhead (left) and addressee (right): the corner layout of GOST R 7.0.97.
+    header = _borderless_table(document, (text_width * 0.5, text_width * 0.5))
+    left, right = header.rows[0].cells
+    first = True
+    if letter.blank is None:
+        for line in org.name_lines:
+            _cell_paragraph(left, line, size=SMALL_PT, bold=True, align="center", first=first)
+            first = False
+        contacts = [org.address]
+        phone_fax = ", ".join(
+            part
+            for part in (
+                f"телефон {org.phone}" if org.phone else "",
+                f"факс {org.fax}" if org.fax else "",
+            )
+            if part
+        )
+        contacts += [phone_fax, org.website, f"E-mail: {org.email}" if org.email else ""]
+        for line in (c for c in contacts if c):
+            _cell_paragraph(left, line, size=10 if len(line) > 45 else SMALL_PT, align="center")
+        _cell_paragraph(left, "", size=SMALL_PT)
+    reg = settings.registration
+    _cell_paragraph(
+        left, f"{date_numeric(reg.date)} № {reg.number}", size=SMALL_PT, align="center", first=first
+    )
+    ref = settings.reference
+    ref_number = ref.number or "_______________"
+    ref_date = date_numeric(ref.date) if ref.date else "___________"
+    _cell_paragraph(left, f"На № {ref_number} от {ref_date}", size=SMALL_PT, align="center")
+    _cell_paragraph(right, ADDRESSEE, first=True)
+    right.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+
+    document.add_paragraph()
+    title = document.add_paragraph()
+    title_run = title.add_run(settings.subject)
+    title_run.bold = True
+    document.add_paragraph()
+    salutation = document.add_paragraph(SALUTATION)
+    salutation.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph()
+    document.add_paragraph(BODY)
+    document.add_paragraph()
+    document.add_paragraph()
+
+    # Signature: position, the electronic-signature mark, initials and surname.
+    sign = _borderless_table(document, (text_width * 0.34, text_width * 0.42, text_width * 0.24))
+    pos_cell, mark_cell, name_cell = sign.rows[0].cells
+    _cell_paragraph(pos_cell, settings.signatory.position, first=True)
+    pos_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    mark = settings.signature
+    if mark is not None:
+        _set_cell_borders(mark_cell, visible=True)
+        _cell_paragraph(
+            mark_cell, "ДОКУМЕНТ ПОДПИСАН", size=SMALL_PT, bold=True, align="center", first=True
+        )
+        _cell_paragraph(mark_cell, "ЭЛЕКТРОННОЙ ПОДПИСЬЮ", size=SMALL_PT, bold=True, align="center")
+        _cell_paragraph(mark_cell, "", size=SMALL_PT)
+        _cell_paragraph(mark_cell, f"Сертификат {mark.certificate}", size=SMALL_PT)
+        _cell_paragraph(mark_cell, f"Владелец {mark.owner}", size=SMALL_PT)
+        _cell_paragraph(
+            mark_cell,
+            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}",
+            size=SMALL_PT,
+        )
+    _cell_paragraph(name_cell, settings.signatory.name, align="right", first=True)
+    name_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+    for _ in range(3):
+        document.add_paragraph()
+    executor = settings.executor
+    for line in (executor.name, executor.phone, executor.email or ""):
+        if line:
+            paragraph = document.add_paragraph()
+            run = paragraph.add_run(line)
+            run.font.size = Pt(SMALL_PT)
+
+    raw = io.BytesIO()
+    document.save(raw)
+    return _split_package(raw.getvalue())
+
+
+def _split_package(package: bytes) -> tuple[str, bytes]:
+    static = io.BytesIO()
+    document_xml = ""
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as source,
+        zipfile.ZipFile(static, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == DOCUMENT_PART:
+                document_xml = data.decode("utf-8")
+            elif info.filename == THUMBNAIL:
+                continue  # python-docx's own template picture, not this letter's
+            else:
+                if info.filename == "_rels/.rels":
+                    data = re.sub(rb"<Relationship [^>]*thumbnail[^>]*/>", b"", data)
+                target.writestr(_zip_entry(info.filename), data)
+    for marker in (ADDRESSEE, SALUTATION, BODY):
+        if document_xml.count(marker) != 1:
+            raise LetterError(f"Внутренняя ошибка сборки документа: метка {marker} не найдена.")
+    return document_xml, static.getvalue()
+
+
+def read_docx_text(path_or_bytes: Path | bytes) -> list[str]:
+    """Paragraph texts of a DOCX, tables included, in document order (for checks and tests)."""
+    import docx
+
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+    document = docx.Document(source)
+    lines: list[str] = []
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(
+                "".join(
+                    t.text or ""
+                    for t in element.iter(
+                        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+                    )
+                )
+            )
+        elif tag == "tbl":
+            for paragraph in element.iter(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
+            ):
+                lines.append(
+                    "".join(
+                        t.text or ""
+                        for t in paragraph.iter(
+                            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+                        )
+                    )
+                )
+    return lines

@@ -1,0 +1,333 @@
+"""The journal: SQLite, owned by this module alone.
+
+Per letter and recipient one delivery row whose state moves
+pending -> sending -> sent | failed | uncertain (and back to pending after a temporary error).
+``sending`` is committed before the SMTP DATA command and the outcome right after the server's
+answer, so a crash leaves only ``sending`` rows, which the next run turns into ``uncertain``.
+Every state change is also written to the events table, for the audit trail.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from mailer.errors import JournalError
+
+STATES = ("pending", "sending", "sent", "failed", "uncertain", "bounced", "replied")
+
+# Numbered migrations; each runs in one transaction together with its own record.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "letters and deliveries",
+        [
+            """CREATE TABLE letters (
+                key TEXT PRIMARY KEY,
+                subject TEXT NOT NULL,
+                reg_number TEXT NOT NULL,
+                reg_date TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            f"""CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                recipient_id TEXT NOT NULL,
+                emails TEXT NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL CHECK (state IN {STATES!r}),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                smtp_response TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                UNIQUE (letter, recipient_id)
+            )""",
+            """CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                at TEXT NOT NULL,
+                state TEXT NOT NULL,
+                detail TEXT
+            )""",
+            "CREATE INDEX events_delivery ON events(delivery_id)",
+        ],
+    ),
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    letter: str
+    recipient_id: str
+    emails: tuple[str, ...]
+    message_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    sent_at: str | None
+    updated_at: str
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_file: IO[str] | None = None
+        try:
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit is on disk before we go on to hand the letter to the server.
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(
+                f"Журнал {path} не открывается: {exc}.",
+                hint="Проверьте путь MAILER_DB и права на запись. Если файл повреждён, "
+                "не удаляйте его: в нём записано, кому письма уже ушли.",
+            ) from None
+        except OSError as exc:
+            raise JournalError(f"Журнал {path} не создаётся: {exc}.") from None
+
+    def close(self) -> None:
+        self.unlock()
+        self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        applied = {row[0] for row in self.db.execute("SELECT version FROM schema_migrations")}
+        newest = max(v for v, _, _ in MIGRATIONS)
+        if applied and max(applied) > newest:
+            raise JournalError(
+                f"Журнал {self.path} создан более новой версией программы (схема {max(applied)}).",
+                hint="Обновите mailer до той версии, что работала с этим журналом.",
+            )
+        for version, name, statements in MIGRATIONS:
+            if version in applied:
+                continue
+            with self.transaction() as db:
+                for statement in statements:
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, _now()),
+                )
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # One sending run per journal at a time: the recovery of "sending" rows relies on it.
+    def lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = lock_path.open("a", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise JournalError(
+                f"Журнал {self.path} занят: рассылка уже идёт в другом окне или процессе.",
+                hint="Дождитесь её окончания и запустите команду снова.",
+            ) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    # Letters and deliveries
+
+    def ensure_letter(self, key: str, subject: str, reg_number: str, reg_date: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO letters (key, subject, reg_number, reg_date, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET subject = excluded.subject",
+                (key, subject, reg_number, reg_date, _now()),
+            )
+
+    def letter_registration(self, key: str) -> tuple[str, str] | None:
+        row = self.db.execute(
+            "SELECT reg_number, reg_date FROM letters WHERE key = ?", (key,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def ensure_deliveries(
+        self,
+        letter: str,
+        recipients: Iterable[tuple[str, tuple[str, ...]]],
+        make_message_id: Callable[[str], str],
+    ) -> None:
+        """Create a pending row, with its Message-ID chosen now, for each new recipient."""
+        now = _now()
+        known = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT recipient_id FROM deliveries WHERE letter = ?", (letter,)
+            )
+        }
+        with self.transaction() as db:
+            for recipient_id, emails in recipients:
+                if recipient_id in known:
+                    db.execute(
+                        "UPDATE deliveries SET emails = ?, updated_at = ? WHERE letter = ? "
+                        "AND recipient_id = ? AND state IN ('pending', 'failed') AND emails != ?",
+                        (",".join(emails), now, letter, recipient_id, ",".join(emails)),
+                    )
+                    continue
+                cursor = db.execute(
+                    "INSERT INTO deliveries (letter, recipient_id, emails, message_id, state, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    (
+                        letter,
+                        recipient_id,
+                        ",".join(emails),
+                        make_message_id(recipient_id),
+                        now,
+                        now,
+                    ),
+                )
+                self._event(db, cursor.lastrowid, "pending", "добавлен в рассылку", now)
+
+    def deliveries(self, letter: str) -> dict[str, Delivery]:
+        rows = self.db.execute(
+            "SELECT * FROM deliveries WHERE letter = ? ORDER BY id", (letter,)
+        ).fetchall()
+        return {row["recipient_id"]: _delivery(row) for row in rows}
+
+    def recover_interrupted(self, letter: str) -> list[str]:
+        """Rows left in 'sending' by a run that died: the outcome is unknown."""
+        now = _now()
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT id, recipient_id FROM deliveries WHERE letter = ? AND state = 'sending'",
+                (letter,),
+            ).fetchall()
+            for row in rows:
+                db.execute(
+                    "UPDATE deliveries SET state = 'uncertain', last_error = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (INTERRUPTED, now, row["id"]),
+                )
+                self._event(db, row["id"], "uncertain", INTERRUPTED, now)
+        return [row["recipient_id"] for row in rows]
+
+    def _set_state(
+        self, delivery_id: int, state: str, detail: str | None, **columns: object
+    ) -> None:
+        now = _now()
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        extra = f", {assignments}" if assignments else ""
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE deliveries SET state = ?, updated_at = ?{extra} WHERE id = ?",  # noqa: S608 - column names are ours
+                (state, now, *columns.values(), delivery_id),
+            )
+            self._event(db, delivery_id, state, detail, now)
+
+    def mark_sending(self, delivery_id: int) -> None:
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?",
+                (now, delivery_id),
+            )
+            self._event(db, delivery_id, "sending", None, now)
+
+    def mark_sent(self, delivery_id: int, response: str, warning: str | None = None) -> None:
+        self._set_state(
+            delivery_id,
+            "sent",
+            warning or response,
+            smtp_response=response,
+            sent_at=_now(),
+            last_error=warning,
+        )
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        self._set_state(delivery_id, "failed", error, last_error=error)
+
+    def mark_deferred(self, delivery_id: int, error: str) -> None:
+        """A temporary failure: the letter was not accepted and is still owed."""
+        self._set_state(delivery_id, "pending", error, last_error=error)
+
+    def mark_uncertain(self, delivery_id: int, error: str) -> None:
+        self._set_state(delivery_id, "uncertain", error, last_error=error)
+
+    def events(self, delivery_id: int) -> list[tuple[str, str | None]]:
+        return [
+            (row["state"], row["detail"])
+            for row in self.db.execute(
+                "SELECT state, detail FROM events WHERE delivery_id = ? ORDER BY id", (delivery_id,)
+            )
+        ]
+
+    @staticmethod
+    def _event(
+        db: sqlite3.Connection, delivery_id: int | None, state: str, detail: str | None, at: str
+    ) -> None:
+        db.execute(
+            "INSERT INTO events (delivery_id, at, state, detail) VALUES (?, ?, ?, ?)",
+            (delivery_id, at, state, detail),
+        )
+
+
+INTERRUPTED = (
+    "работа программы прервалась, когда письмо передавалось серверу: неизвестно, принял ли он его"
+)
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        letter=row["letter"],
+        recipient_id=row["recipient_id"],
+        emails=tuple(row["emails"].split(",")),
+        message_id=row["message_id"],
+        state=row["state"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        sent_at=row["sent_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,166 @@
+"""The dry run: every recipient's email (.eml), DOCX and text, and an index.html to look at.
+
+Sends nothing and leaves the journal alone. An output folder is replaced only if an earlier
+preview made it; anything else there is the user's, and we stop rather than overwrite it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from mailer.campaign import prepare
+from mailer.errors import OutputError
+from mailer.message import html_page, to_bytes
+from mailer.russian import date_numeric, date_words, filename_safe
+from mailer.settings import Settings
+from mailer.text import to_html
+
+MARKER = ".mailer-preview"
+PREVIEW_ROOT = Path("preview")
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    folder: Path
+    index: Path
+    count: int
+    shared_docx_sha256: str | None
+
+
+def _claim_folder(folder: Path) -> None:
+    if folder.exists():
+        if not folder.is_dir():
+            raise OutputError(f"{folder} — это файл, а не папка; предпросмотр туда не записать.")
+        if (folder / MARKER).exists():
+            shutil.rmtree(folder)  # our own earlier preview
+        elif any(folder.iterdir()):
+            raise OutputError(
+                f"В папке {folder} уже есть файлы, и создала их не эта программа.",
+                hint="Укажите другую папку (--out) или освободите эту: "
+                "файлы не будут перезаписаны.",
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MARKER).write_text("Папка создана командой mailer preview.\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"Не удалось создать папку {folder}: {exc}.") from None
+
+
+def _link(name: str, label: str) -> str:
+    return f'<a href="{quote(name)}">{html.escape(label)}</a>'
+
+
+def run_preview(
+    settings: Settings, letter_name: str, recipients: Path | None, out: Path | None
+) -> PreviewResult:
+    prepared = prepare(settings, letter_name, recipients)
+    letter = prepared.letter
+    folder = out or PREVIEW_ROOT / letter.key
+    _claim_folder(folder)
+
+    shared_sha = None
+    if prepared.shared_docx is not None:
+        shared_name = letter.docx_name(None)
+        (folder / shared_name).write_bytes(prepared.shared_docx)
+        shared_sha = hashlib.sha256(prepared.shared_docx).hexdigest()
+
+    rows = []
+    width = len(str(len(prepared.recipients)))
+    for number, recipient in enumerate(prepared.recipients, start=1):
+        prefix = f"{number:0{width}d} {filename_safe(recipient.id)}"
+        rendered, docx, message = prepared.message(recipient, f"<preview.{number}@mailer.invalid>")
+        eml_name = f"{prefix}.eml"
+        html_name = f"{prefix}.html"
+        (folder / eml_name).write_bytes(to_bytes(message))
+        (folder / html_name).write_text(
+            html_page(letter.email_subject, rendered.email_blocks), encoding="utf-8"
+        )
+        if prepared.shared_docx is None:
+            docx_name = f"{number:0{width}d} {rendered.docx_name}"
+            (folder / docx_name).write_bytes(docx)
+        else:
+            docx_name = letter.docx_name(None)
+        addressee = html.escape(rendered.addressing.addressee).replace("\n", "<br>")
+        emails = "<br>".join(html.escape(e) for e in recipient.emails)
+        rows.append(
+            f'<tr id="r-{html.escape(recipient.id)}"><td>{number}</td>'
+            f"<td><b>{addressee}</b><br><small>{html.escape(recipient.full_name)}"
+            f" · id {html.escape(recipient.id)}</small></td>"
+            f"<td>{emails}</td>"
+            f"<td>{html.escape(rendered.addressing.salutation)}</td>"
+            f"<td>{_link(docx_name, 'документ .docx')}<br>{_link(eml_name, 'письмо .eml')}<br>"
+            f"{_link(html_name, 'текст письма')}</td></tr>"
+            f'<tr class="text"><td></td><td colspan="4"><details><summary>Текст письма</summary>'
+            f"{to_html(rendered.email_blocks)}</details></td></tr>"
+        )
+
+    s = letter.settings
+    mode = (
+        "персонально каждому"
+        if s.mode == "personal"
+        else f"по списку: {s.group.addressee if s.group else ''}"
+    )
+    facts = [
+        (label, html.escape(value))
+        for label, value in (
+            ("Письмо", s.subject),
+            ("Регистрационный номер", letter.registration_label),
+            ("Тема письма", letter.email_subject),
+            ("Отправитель", f"{prepared.sender.display_name} <{prepared.sender.address}>"),
+            ("Адресация", mode),
+            ("Срок ответа", date_words(s.deadline) if s.deadline else "не установлен"),
+            ("Получателей", str(len(prepared.recipients))),
+            ("Список", str(prepared.recipients.path)),
+        )
+    ]
+    if shared_sha:
+        name = letter.docx_name(None)
+        facts.append(
+            ("Документ для всех", f"{_link(name, name)}<br><small>SHA-256 {shared_sha}</small>")
+        )
+    fact_rows = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>" for label, value in facts
+    )
+    page = _INDEX.format(
+        title=html.escape(f"Предпросмотр: {s.subject}"),
+        subject=html.escape(s.subject),
+        made=html.escape(date_numeric(datetime.now().date()) + datetime.now().strftime(" %H:%M")),
+        facts=fact_rows,
+        rows="\n".join(rows),
+    )
+    index = folder / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return PreviewResult(folder, index, len(prepared.recipients), shared_sha)
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+.note {{ background: #fff4d6; border: 1px solid #e0c060; padding: .6em 1em;
+         display: inline-block; }}
+table {{ border-collapse: collapse; }}
+.facts th {{ text-align: left; padding: .2em 1em .2em 0; font-weight: normal; color: #555; }}
+.list {{ width: 100%; margin-top: 1.5em; }}
+.list th, .list td {{ border-bottom: 1px solid #ddd; padding: .4em .6em;
+                     vertical-align: top; text-align: left; }}
+.list tr.text td {{ border-bottom: 2px solid #bbb; }}
+details {{ font-family: 'Times New Roman', serif; font-size: 1.05em; max-width: 50em; }}
+</style></head>
+<body>
+<h1>{subject}</h1>
+<p class="note">Это предпросмотр: ничего не отправлено. Создан {made}.</p>
+<table class="facts">{facts}</table>
+<table class="list">
+<thead><tr><th>№</th><th>Адресат</th><th>Адреса</th><th>Обращение</th><th>Файлы</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+</body></html>
+"""

@@ -1,0 +1,197 @@
+"""Talking to the office's SMTP server: connections, one letter's transaction, pacing.
+
+A letter's transaction is MAIL, RCPT, then DATA. Everything before DATA is safe to retry. The
+caller's ``before_data`` hook commits the "sending" state; after that, a definite answer from the
+server is recorded as sent, deferred (4xx) or failed (5xx), while a lost connection or a time-out
+leaves the outcome unknown: uncertain, never silently retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from mailer.errors import ServerError
+from mailer.settings import Settings
+
+# Answers by which relays say "too many / too fast": slow down instead of failing anyone.
+TOO_MANY_CODES = frozenset({421, 451, 452})
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    DEFERRED = "deferred"  # not accepted, temporary: try again
+    FAILED = "failed"  # not accepted, permanent
+    UNCERTAIN = "uncertain"  # handed over, answer lost
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    detail: str
+    code: int | None = None
+    connection_lost: bool = False
+
+    @property
+    def too_many(self) -> bool:
+        return self.code in TOO_MANY_CODES
+
+
+def _describe(exc: aiosmtplib.SMTPResponseException) -> str:
+    return f"{exc.code} {exc.message}".strip()
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    context = ssl.create_default_context(
+        cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    )
+    if not settings.smtp_verify_cert:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def connect(settings: Settings) -> aiosmtplib.SMTP:
+    """An open, authenticated connection, or a ServerError saying plainly what went wrong."""
+    settings.check_auth_is_safe()
+    host, port = settings.smtp_host, settings.smtp_port_effective
+    where = f"{host}:{port}"
+    client = aiosmtplib.SMTP(
+        hostname=host,
+        port=port,
+        use_tls=settings.smtp_security == "tls",
+        start_tls=settings.smtp_security == "starttls",
+        tls_context=tls_context(settings) if settings.smtp_security != "none" else None,
+        timeout=settings.smtp_timeout,
+        local_hostname=settings.smtp_helo_name,
+    )
+    try:
+        await client.connect()
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            await client.login(settings.smtp_username, password)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        client.close()
+        raise ServerError(
+            f"Сервер {where} не принял имя пользователя или пароль ({exc.code}).",
+            hint="Проверьте MAILER_SMTP_USERNAME и MAILER_SMTP_PASSWORD. Ничего не отправлено.",
+        ) from None
+    except aiosmtplib.SMTPException as exc:
+        client.close()
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in str(exc):
+            raise ServerError(
+                f"Сертификат сервера {where} не прошёл проверку: {cause or exc}.",
+                hint="Обычно это значит, что адрес сервера указан неверно или у сервера "
+                "самоподписанный сертификат: тогда укажите его файл в MAILER_SMTP_CA_FILE.",
+            ) from None
+        raise ServerError(
+            f"Не удалось связаться с почтовым сервером {where}: {exc}.",
+            hint="Проверьте MAILER_SMTP_HOST, MAILER_SMTP_PORT и MAILER_SMTP_SECURITY, "
+            "и что сервер работает. Ничего не отправлено.",
+        ) from None
+    except (OSError, ssl.SSLError) as exc:
+        client.close()
+        raise ServerError(
+            f"Не удалось связаться с почтовым сервером {where}: {exc}.",
+            hint="Проверьте настройки сервера и сеть. Ничего не отправлено.",
+        ) from None
+    return client
+
+
+async def transmit(
+    client: aiosmtplib.SMTP,
+    envelope_from: str,
+    recipients: Sequence[str],
+    data: bytes,
+    before_data: Callable[[], None],
+) -> Result:
+    """One letter's SMTP transaction."""
+    try:
+        try:
+            await client.mail(envelope_from)
+        except aiosmtplib.SMTPSenderRefused as exc:
+            if exc.code >= 500:
+                raise ServerError(
+                    f"Сервер отказался принимать письма от адреса {envelope_from}: "
+                    f"{_describe(exc)}.",
+                    hint="Проверьте MAILER_SENDER: обычно адрес отправителя должен совпадать с "
+                    "учётной записью на сервере.",
+                ) from None
+            return Result(Outcome.DEFERRED, _describe(exc), exc.code)
+        accepted: list[str] = []
+        refused: list[tuple[str, aiosmtplib.SMTPRecipientRefused]] = []
+        for address in recipients:
+            try:
+                await client.rcpt(address)
+                accepted.append(address)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused.append((address, exc))
+        refusals = "; ".join(f"{addr}: {_describe(exc)}" for addr, exc in refused)
+        if not accepted:
+            await client.rset()
+            temporary = [exc for _, exc in refused if exc.code < 500]
+            if temporary:
+                return Result(Outcome.DEFERRED, refusals, temporary[0].code)
+            return Result(Outcome.FAILED, refusals, refused[0][1].code)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+        return Result(Outcome.DEFERRED, f"соединение прервано: {exc}", connection_lost=True)
+    except aiosmtplib.SMTPResponseException as exc:
+        return Result(
+            Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED,
+            _describe(exc),
+            exc.code,
+            connection_lost=exc.code == 421,
+        )
+
+    before_data()
+    try:
+        response = await client.data(data)
+    except aiosmtplib.SMTPDataError as exc:
+        outcome = Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED
+        return Result(outcome, _describe(exc), exc.code, connection_lost=exc.code == 421)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+        return Result(
+            Outcome.UNCERTAIN,
+            f"соединение прервалось во время передачи письма, ответ сервера не получен: {exc}",
+            connection_lost=True,
+        )
+    detail = f"{response.code} {response.message}".strip()
+    if refused:
+        detail += f" (не приняты адреса: {refusals})"
+    return Result(Outcome.SENT, detail, response.code)
+
+
+class Pacer:
+    """Spaces out sends across all connections: a configured rate, slowed down on "too many"."""
+
+    def __init__(self, per_minute: float | None, base_delay: float) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.configured_interval = self.interval
+        self.base_delay = base_delay
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+        self.slowdowns = 0
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = time.monotonic()
+            self._next = now + self.interval
+
+    def slow_down(self) -> None:
+        self.slowdowns += 1
+        self.interval = min(max(self.interval * 2, self.base_delay / 4, 0.05), 60.0)
+        self._next = max(self._next, time.monotonic() + self.base_delay)
+
+    def speed_up(self) -> None:
+        if self.interval > self.configured_interval:
+            self.interval = max(self.configured_interval, self.interval * 0.9)
