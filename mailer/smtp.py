@@ -57,6 +57,17 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "certificate verify failed" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 async def connect(settings: Settings) -> aiosmtplib.SMTP:
     """An open, authenticated connection, or a ServerError saying plainly what went wrong."""
     settings.check_auth_is_safe()
@@ -82,12 +93,11 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
             f"Сервер {where} не принял имя пользователя или пароль ({exc.code}).",
             hint="Проверьте MAILER_SMTP_USERNAME и MAILER_SMTP_PASSWORD. Ничего не отправлено.",
         ) from None
-    except aiosmtplib.SMTPException as exc:
+    except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
         client.close()
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in str(exc):
+        if _is_certificate_error(exc):
             raise ServerError(
-                f"Сертификат сервера {where} не прошёл проверку: {cause or exc}.",
+                f"Сертификат сервера {where} не прошёл проверку: {exc}.",
                 hint="Обычно это значит, что адрес сервера указан неверно или у сервера "
                 "самоподписанный сертификат: тогда укажите его файл в MAILER_SMTP_CA_FILE.",
             ) from None
@@ -95,12 +105,6 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
             f"Не удалось связаться с почтовым сервером {where}: {exc}.",
             hint="Проверьте MAILER_SMTP_HOST, MAILER_SMTP_PORT и MAILER_SMTP_SECURITY, "
             "и что сервер работает. Ничего не отправлено.",
-        ) from None
-    except (OSError, ssl.SSLError) as exc:
-        client.close()
-        raise ServerError(
-            f"Не удалось связаться с почтовым сервером {where}: {exc}.",
-            hint="Проверьте настройки сервера и сеть. Ничего не отправлено.",
         ) from None
     return client
 

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import email.policy
+import shutil
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from mailer.cli import cli
+from tests.smtp_server import SmtpServer, start_server
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder laid out as a user's: the sample letters and list, no .env."""
+    shutil.copytree(REPO / "letters", tmp_path / "letters")
+    shutil.copy(REPO / "recipients.csv", tmp_path / "recipients.csv")
+    monkeypatch.chdir(tmp_path)
+    for name in list(__import__("os").environ):
+        if name.startswith("MAILER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MAILER_DB", str(tmp_path / "journal.db"))
+    return tmp_path
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = start_server(tmp_path)
+    try:
+        yield server
+    finally:
+        server.controller.stop()
+
+
+def run(args: list[str], env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, args, env=env, input=input, catch_exceptions=False)
+
+
+def parse_strict(data: bytes) -> EmailMessage:
+    """Parse received bytes with the modern policy; any defect fails the test."""
+    message = BytesParser(policy=email.policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    for part in message.walk():
+        assert not part.defects, part.defects
+        for name, value in part.items():
+            assert not getattr(value, "defects", ()), (name, value.defects)
+    return message

@@ -1,0 +1,290 @@
+"""Sending through a real SMTP server (aiosmtpd, STARTTLS, AUTH) and the bytes it received."""
+
+from __future__ import annotations
+
+import email.policy
+import io
+import sqlite3
+from email.header import decode_header, make_header
+from email.parser import BytesParser
+from pathlib import Path
+
+import docx
+
+from mailer.docx import read_docx_text
+from tests.conftest import parse_strict, run
+from tests.smtp_server import SmtpServer
+
+REG = "02-06-4425И38/10/-3327"
+
+
+def journal_states(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT recipient_id, state FROM deliveries"))
+
+
+def decoded_header(data: bytes, name: str) -> str:
+    raw = BytesParser(policy=email.policy.compat32).parsebytes(data)[name]
+    return str(make_header(decode_header(raw)))
+
+
+def received_by_recipient(server: SmtpServer) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in server.handler.messages:
+        rid = str(parse_strict(item.data)["X-Mailer-Recipient"])
+        counts[rid] = counts.get(rid, 0) + 1
+    return counts
+
+
+def test_send_delivers_one_official_letter_to_each_recipient(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 0, result.output
+    assert "Отправлено: 20." in result.output
+
+    messages = smtp_server.handler.messages
+    assert len(messages) == 20
+    by_id = {str(parse_strict(m.data)["X-Mailer-Recipient"]): m for m in messages}
+    gryazi = by_id["gryazi"]
+    assert gryazi.mail_from == "ed@economy.example.org"
+    assert gryazi.rcpt_tos == ["glava@gryazi.example.org"]
+    assert by_id["elets"].rcpt_tos == ["glava@elets.example.org", "priemnaya@elets.example.org"]
+
+    message = parse_strict(gryazi.data)
+    # Decoded by RFC 2047's rule; CPython's address parser (3.11) wrongly puts a space where a
+    # long name is folded across two encoded words, so names are checked with decode_header.
+    assert decoded_header(gryazi.data, "From") == (
+        "Управление экономического развития <ed@economy.example.org>"
+    )
+    assert (
+        decoded_header(gryazi.data, "To") == "Уварова Наталья Ивановна <glava@gryazi.example.org>"
+    )
+    assert str(message["Subject"]) == f"О Всемирной неделе качества (исх. № {REG} от 12.10.2023)"
+    # Cyrillic headers travel encoded (RFC 2047), never as raw 8-bit bytes
+    raw_headers = gryazi.data.split(b"\r\n\r\n", 1)[0]
+    assert raw_headers.isascii()
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None
+    text = plain.get_content().replace("\r\n", "\n")  # base64 text carries CRLF, as on the wire
+    assert text.startswith("Уважаемая Наталья Ивановна!\n")
+    assert "– выставочные проекты, в т. ч. экспозиции, брендинг-выставки, фотовыставки;" in text
+    assert "<li>выставочные проекты" in html.get_content()
+    assert '<a href="https://rskrf.ru/qualityday/">' in html.get_content()
+
+    attachments = list(message.iter_attachments())
+    assert len(attachments) == 1
+    name = attachments[0].get_filename()
+    assert name == (
+        "Письмо 12.10.2023 № 02-06-4425И38_10_-3327 — Грязинский муниципальный округ.docx"
+    )
+    assert b"filename*0*=utf-8''" in gryazi.data  # RFC 2231, with continuations
+    payload = attachments[0].get_content()
+    assert isinstance(payload, bytes)
+    lines = read_docx_text(payload)
+    assert "Главе Грязинского муниципального округаН.И. Уваровой" in lines
+    assert "Уважаемая Наталья Ивановна!" in lines
+    docx.Document(io.BytesIO(payload))  # opens as a Word document
+
+    # The journal knows exactly what went to whom, with the Message-ID the server saw.
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        row = conn.execute(
+            "SELECT state, message_id, emails, attempts, sent_at FROM deliveries "
+            "WHERE recipient_id = 'gryazi'"
+        ).fetchone()
+    assert row[0] == "sent"
+    assert row[1] == message["Message-ID"]
+    assert row[2] == "glava@gryazi.example.org"
+    assert row[3] == 1
+    assert row[4]
+
+
+def test_second_send_sends_nothing(workdir: Path, smtp_server: SmtpServer) -> None:
+    assert run(["send", "quality-week", "--yes"], env=smtp_server.env()).exit_code == 0
+    again = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert again.exit_code == 0
+    assert "Уже отправлено раньше: 20" in again.output
+    assert "Отправлять нечего." in again.output
+    assert len(smtp_server.handler.messages) == 20
+
+
+def test_only_sends_to_the_chosen_recipients(workdir: Path, smtp_server: SmtpServer) -> None:
+    result = run(
+        ["send", "quality-week", "--yes", "--only", "gryazi", "--only", "dankov"],
+        env=smtp_server.env(),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(received_by_recipient(smtp_server)) == ["dankov", "gryazi"]
+    states = journal_states(workdir / "journal.db")
+    assert states["gryazi"] == "sent"
+    assert states["lipetsk"] == "pending"
+
+
+def test_confirmation_refused_sends_nothing(workdir: Path, smtp_server: SmtpServer) -> None:
+    result = run(["send", "quality-week"], env=smtp_server.env(), input="n\n")
+    assert result.exit_code == 10
+    assert "Ничего не отправлено" in result.output
+    assert smtp_server.handler.messages == []
+
+
+def test_dry_run_lists_recipients_and_sends_nothing(workdir: Path, smtp_server: SmtpServer) -> None:
+    result = run(["send", "quality-week", "--dry-run"], env=smtp_server.env())
+    assert result.exit_code == 0
+    assert "gryazi: Главе Грязинского муниципального округа Н.И. Уваровой" in result.output
+    assert smtp_server.handler.messages == []
+    assert not (workdir / "journal.db").exists() or journal_states(workdir / "journal.db") == {}
+
+
+def test_permanent_refusal_is_recorded_and_the_rest_go_on(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.handler.rcpt_answers["glava@volovo.example.org"] = [
+        "550 5.1.1 <glava@volovo.example.org>: Recipient address rejected: User unknown"
+    ]
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 1
+    assert "Отправлено: 19." in result.output
+    assert "volovo: glava@volovo.example.org: 550 5.1.1" in result.output
+    assert "Запустите ту же команду снова" in result.output
+    states = journal_states(workdir / "journal.db")
+    assert states["volovo"] == "failed"
+    assert list(states.values()).count("sent") == 19
+    # Re-run after the address is fixed on the server side: only the failed one goes.
+    again = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert again.exit_code == 0
+    assert received_by_recipient(smtp_server)["volovo"] == 1
+    assert len(smtp_server.handler.messages) == 20
+
+
+def test_temporary_failures_are_retried_once_accepted(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.handler.rcpt_answers["glava@gryazi.example.org"] = [
+        "451 4.7.1 Try again later",
+        "452 4.5.3 Too many recipients",
+    ]
+    smtp_server.handler.data_answers = ["451 4.3.0 Temporary local problem"]
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 0, result.output
+    counts = received_by_recipient(smtp_server)
+    assert counts["gryazi"] == 1
+    assert sum(counts.values()) == 20
+    assert "медленнее" in result.output  # 451/452 slowed the pace instead of failing anyone
+
+
+def test_dropped_connection_before_data_is_retried(workdir: Path, smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_answers["glava@gryazi.example.org"] = ["421 4.4.2 Closing"]
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 0, result.output
+    assert received_by_recipient(smtp_server)["gryazi"] == 1
+
+
+def test_connection_lost_during_data_is_uncertain_and_not_resent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.handler.drop_in_data = 1
+    result = run(
+        ["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_SMTP_CONNECTIONS="1")
+    )
+    assert result.exit_code == 1
+    assert "Неизвестно, дошло ли письмо (1)" in result.output
+    assert "--resend-uncertain" in result.output
+    states = journal_states(workdir / "journal.db")
+    uncertain = [rid for rid, state in states.items() if state == "uncertain"]
+    assert len(uncertain) == 1
+    assert list(states.values()).count("sent") == 19
+
+    again = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert "Отправлять нечего." in again.output
+    assert len(smtp_server.handler.messages) == 19
+
+    resend = run(["send", "quality-week", "--yes", "--resend-uncertain"], env=smtp_server.env())
+    assert resend.exit_code == 0, resend.output
+    assert received_by_recipient(smtp_server)[uncertain[0]] == 1
+    assert journal_states(workdir / "journal.db")[uncertain[0]] == "sent"
+
+
+def test_wrong_password_is_a_clear_error_and_nothing_is_sent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    result = run(
+        ["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_SMTP_PASSWORD="wrong")
+    )
+    assert result.exit_code == 5
+    assert "не принял имя пользователя или пароль" in result.output
+    assert "wrong" not in result.output
+    assert "Traceback" not in result.output
+    assert smtp_server.handler.messages == []
+    assert set(journal_states(workdir / "journal.db").values()) == {"pending"}
+
+
+def test_password_never_reaches_output_or_journal(workdir: Path, smtp_server: SmtpServer) -> None:
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 0
+    secret = smtp_server.env()["MAILER_SMTP_PASSWORD"]
+    assert secret not in result.output
+    for path in workdir.glob("journal.db*"):
+        assert secret.encode() not in path.read_bytes()
+
+
+def test_server_that_refuses_connections(workdir: Path, smtp_server: SmtpServer) -> None:
+    from tests.smtp_server import free_port
+
+    env = smtp_server.env(MAILER_SMTP_PORT=str(free_port()))
+    result = run(["send", "quality-week", "--yes"], env=env)
+    assert result.exit_code == 5
+    assert "Не удалось связаться с почтовым сервером" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_certificate_is_verified_by_default(workdir: Path, smtp_server: SmtpServer) -> None:
+    env = smtp_server.env()
+    del env["MAILER_SMTP_CA_FILE"]
+    result = run(["send", "quality-week", "--yes"], env=env)
+    assert result.exit_code == 5
+    assert "Сертификат сервера" in result.output
+    assert smtp_server.handler.messages == []
+
+
+def test_plaintext_auth_to_a_remote_host_is_refused(workdir: Path, smtp_server: SmtpServer) -> None:
+    env = smtp_server.env(MAILER_SMTP_SECURITY="none", MAILER_SMTP_HOST="mail.example.org")
+    result = run(["send", "quality-week", "--yes"], env=env)
+    assert result.exit_code == 4
+    assert "открытым текстом" in result.output
+
+
+def test_list_letter_sends_one_identical_document_with_its_signature(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    folder = workdir / "letters" / "quality-week-list"
+    (folder / "letter.docx.sig").write_bytes(b"0\x82\x01\x00detached-cms-signature")
+    settings = folder / "letter.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            '# signature_file = "letter.docx.sig"', 'signature_file = "letter.docx.sig"'
+        ),
+        encoding="utf-8",
+    )
+    result = run(["send", "quality-week-list", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 0, result.output
+    documents = set()
+    for item in smtp_server.handler.messages:
+        message = parse_strict(item.data)
+        parts = list(message.iter_attachments())
+        assert [p.get_filename() for p in parts] == [
+            "Письмо 12.10.2023 № 02-06-4425И38_10_-3327.docx",
+            "Письмо 12.10.2023 № 02-06-4425И38_10_-3327.docx.sig",
+        ]
+        assert parts[1].get_content_type() == "application/pkcs7-signature"
+        payload = parts[0].get_content()
+        documents.add(payload)
+        plain = message.get_body(("plain",))
+        assert plain is not None
+        # the email stays personal while the document is addressed to the group
+        assert plain.get_content().startswith("Уважаем")
+        assert "коллеги" not in plain.get_content().splitlines()[0]
+    assert len(documents) == 1
+    lines = read_docx_text(documents.pop())
+    assert "Главам муниципальных образований Липецкой области (по списку)" in lines
+    assert "Уважаемые коллеги!" in lines
