@@ -5,6 +5,7 @@ organization's letterhead (organization.toml beside the letter folders, configur
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,8 +173,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise LetterError(f"Нет файла {path}.") from None
     except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"at line (\d+), column (\d+)", str(exc))
+        place = f"строка {where[1]}, позиция {where[2]}" if where else str(exc)
         raise LetterError(
-            f"Файл {path} написан с ошибкой: {exc}.",
+            f"Файл {path} написан с ошибкой ({place}): {str(exc).split(' (at line')[0]}.",
             hint="Это формат TOML: текст в кавычках, даты в виде 2023-10-12, разделы в [скобках].",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:

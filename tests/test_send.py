@@ -66,7 +66,8 @@ def test_send_delivers_one_official_letter_to_each_recipient(
     assert raw_headers.isascii()
     plain = message.get_body(("plain",))
     html = message.get_body(("html",))
-    assert plain is not None and html is not None
+    assert plain is not None
+    assert html is not None
     text = plain.get_content().replace("\r\n", "\n")  # base64 text carries CRLF, as on the wire
     assert text.startswith("Уважаемая Наталья Ивановна!\n")
     assert "– выставочные проекты, в т. ч. экспозиции, брендинг-выставки, фотовыставки;" in text
