@@ -162,6 +162,9 @@ def send(
         )
     if not plan.to_send:
         click.echo("Отправлять нечего.")
+        if stuck:
+            click.echo(uncertain_hint())
+            raise click.exceptions.Exit(EXIT_INCOMPLETE)
         return
     first = plan.to_send[0]
     click.echo(
@@ -203,13 +206,14 @@ def send(
             click.echo(f"{title} ({len(items)}):")
             for rid, detail in items:
                 click.echo(f"  {rid}: {detail}")
-    if summary.uncertain:
+    if summary.uncertain or summary.recovered:
         click.echo(uncertain_hint())
-    if not summary.complete:
+    if summary.failed or summary.deferred:
         click.echo(
             "Запустите ту же команду снова: уйдут только неотправленные письма "
             "(после исправления адресов — и отклонённые)."
         )
+    if not summary.complete or summary.recovered or stuck:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 

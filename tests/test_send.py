@@ -198,6 +198,7 @@ def test_connection_lost_during_data_is_uncertain_and_not_resent(
 
     again = run(["send", "quality-week", "--yes"], env=smtp_server.env())
     assert "Отправлять нечего." in again.output
+    assert again.exit_code == 1  # an unknown outcome stays the operator's question
     assert len(smtp_server.handler.messages) == 19
 
     resend = run(["send", "quality-week", "--yes", "--resend-uncertain"], env=smtp_server.env())

@@ -1,0 +1,77 @@
+"""A send killed with SIGKILL half-way and resumed delivers every letter at most once, and
+exactly once unless the journal lists it as uncertain."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import parse_strict, run
+from tests.smtp_server import SmtpServer
+
+COUNT = 60
+
+
+def write_list(path: Path) -> None:
+    rows = ["id,email,full_name,position,organization"]
+    for n in range(COUNT):
+        rows.append(
+            f"mo{n:03d},glava{n}@mo{n}.example.org,Иванов Иван Петрович,Глава округа,Округ {n}"
+        )
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("kill_after", [3, 17, 41])
+def test_killed_send_resumes_without_duplicates(
+    workdir: Path, smtp_server: SmtpServer, kill_after: int
+) -> None:
+    write_list(workdir / "recipients.csv")
+    smtp_server.handler.data_delay = 0.02
+    env = {**os.environ, **smtp_server.env(MAILER_SMTP_CONNECTIONS="3")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailer", "send", "quality-week", "--yes"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    # Kill at a moment that varies from run to run, in the middle of the stream.
+    while len(smtp_server.handler.messages) < kill_after and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(random.uniform(0, 0.03))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    time.sleep(0.1)  # let the server finish the transaction it had in hand
+    delivered_before = len(smtp_server.handler.messages)
+    assert 0 < delivered_before < COUNT
+
+    resumed = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert resumed.exit_code in (0, 1), resumed.output
+
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        states = dict(conn.execute("SELECT recipient_id, state FROM deliveries"))
+    counts: dict[str, int] = {}
+    for item in smtp_server.handler.messages:
+        rid = str(parse_strict(item.data)["X-Mailer-Recipient"])
+        counts[rid] = counts.get(rid, 0) + 1
+
+    assert len(states) == COUNT
+    assert max(counts.values()) == 1, "a letter was delivered twice"
+    for rid, state in states.items():
+        if state == "sent":
+            assert counts.get(rid) == 1, rid
+        else:
+            assert state == "uncertain", (rid, state)
+            assert rid in resumed.output  # listed for the operator
+    uncertain = [rid for rid, state in states.items() if state == "uncertain"]
+    assert resumed.exit_code == (1 if uncertain else 0), resumed.output
+    assert len(counts) >= COUNT - len(uncertain)
