@@ -1,0 +1,137 @@
+"""The official letter's layout (GOST R 7.0.97-2025), read back from the DOCX."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.shared import Mm, Pt
+
+from mailer.docx import DocxLetter, read_docx_text
+from mailer.letter import load_letter
+from mailer.text import Block
+
+LETTERS = Path(__file__).resolve().parent.parent / "letters"
+BLOCKS = [
+    Block("para", ("Первый абзац.",)),
+    Block("item", ("пункт списка;",)),
+    Block("para", ("Строка один", "строка два")),
+]
+
+
+def build(folder: Path = LETTERS, name: str = "quality-week") -> bytes:
+    letter = load_letter(name, folder)
+    return DocxLetter(letter).fill(
+        "Главе Грязинского муниципального округа\nН.И. Уваровой",
+        "Уважаемая Наталья Ивановна!",
+        BLOCKS,
+    )
+
+
+def test_margins_and_font_sizes() -> None:
+    document = docx.Document(io.BytesIO(build()))
+    section = document.sections[0]
+    assert section.left_margin is not None
+    assert section.left_margin >= Mm(20)
+    assert section.top_margin is not None
+    assert section.top_margin >= Mm(20)
+    assert section.bottom_margin is not None
+    assert section.bottom_margin >= Mm(20)
+    assert section.right_margin is not None
+    assert section.right_margin >= Mm(10)
+    assert section.page_width is not None
+    assert abs(section.page_width - Mm(210)) < Mm(1)
+    normal = document.styles["Normal"]
+    assert normal.font.name == "Times New Roman"  # type: ignore[attr-defined]
+    assert normal.font.size == Pt(14)  # type: ignore[attr-defined]
+    sizes = set()
+    runs = [run for p in document.paragraphs for run in p.runs]
+    runs += [
+        run
+        for table in document.tables
+        for cell in table._cells
+        for p in cell.paragraphs
+        for run in p.runs
+    ]
+    for run in runs:
+        if run.text.strip():
+            sizes.add(run.font.size or normal.font.size)  # type: ignore[attr-defined]
+    # the long contact lines of the letterhead may be smaller; all text is 10–14 pt
+    assert sizes <= {Pt(10), Pt(12), Pt(14)}
+    body = [p for p in document.paragraphs if p.text == "Первый абзац."]
+    assert len(body) == 1
+
+
+def test_every_requisite_is_there_in_order() -> None:
+    lines = [line for line in read_docx_text(build()) if line.strip()]
+    expected = [
+        "УПРАВЛЕНИЕ",
+        "ЭКОНОМИЧЕСКОГО РАЗВИТИЯ",
+        "ЛИПЕЦКОЙ ОБЛАСТИ",
+        "398014, г. Липецк, пл. Ленина – Соборная, 1",
+        "телефон (4742) 22-84-55, факс (4742) 77-94-56",
+        "экономика.липецкаяобласть.рф",
+        "E-mail: ed@admlr.lipetsk.ru",
+        "12.10.2023 № 02-06-4425И38/10/-3327",
+        "На № _______________ от ___________",
+        "Главе Грязинского муниципального округаН.И. Уваровой",
+        "О Всемирной неделе качества",
+        "Уважаемая Наталья Ивановна!",
+        "Первый абзац.",
+        "– пункт списка;",
+        "Строка одинстрока два",
+        "Начальник управления",
+        "ДОКУМЕНТ ПОДПИСАН",
+        "ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
+        "Сертификат 00ABC20116D53890C647B5F348EF27298C",
+        "Владелец Дождиков Кирилл Владимирович",
+        "Действителен с 20.10.2022 по 13.01.2024",
+        "К.В. Дождиков",
+        "Макеева Светлана Александровна",
+        "(4742) 22-17-07",
+        "MakeevaSA@admlr.lipetsk.ru",
+    ]
+    assert lines == expected
+
+
+def test_line_breaks_are_real_breaks_and_text_is_escaped() -> None:
+    letter = load_letter("quality-week", LETTERS)
+    data = DocxLetter(letter).fill(
+        "Главе <округа> & Ко\nИ.И. Иванову", "Уважаемый Иван Иванович!", [Block("para", ("a < b",))]
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml = z.read("word/document.xml").decode()
+    assert "Главе &lt;округа&gt; &amp; Ко</w:t><w:br/>" in xml
+    assert "a &lt; b" in xml
+    assert "⟦" not in xml
+
+
+def test_an_office_blank_keeps_its_letterhead(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(LETTERS, tmp_path / "letters")
+    blank = docx.Document()
+    blank.sections[0].header.paragraphs[0].text = "ГЕРБ · БЛАНК УПРАВЛЕНИЯ"
+    blank.sections[0].left_margin = Mm(30)
+    blank.save(str(tmp_path / "letters" / "blank.docx"))
+    org = tmp_path / "letters" / "organization.toml"
+    org.write_text(org.read_text(encoding="utf-8") + '\nblank = "blank.docx"\n', encoding="utf-8")
+
+    document = docx.Document(io.BytesIO(build(tmp_path / "letters")))
+    assert document.sections[0].header.paragraphs[0].text == "ГЕРБ · БЛАНК УПРАВЛЕНИЯ"
+    left = document.sections[0].left_margin
+    assert left is not None
+    assert abs(left - Mm(30)) < Mm(0.1)  # the blank's own, wider margin is kept
+    lines = read_docx_text(io.BytesIO(build(tmp_path / "letters")).getvalue())
+    assert "УПРАВЛЕНИЕ" not in lines  # the text letterhead gives way to the blank's
+    assert "12.10.2023 № 02-06-4425И38/10/-3327" in lines
+
+
+def test_filling_is_cheap_and_deterministic() -> None:
+    letter = load_letter("quality-week", LETTERS)
+    document = DocxLetter(letter)
+    first = document.fill("A", "B", BLOCKS)
+    assert document.fill("A", "B", BLOCKS) == first
+    assert DocxLetter(letter).fill("A", "B", BLOCKS) == first
