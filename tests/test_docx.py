@@ -44,8 +44,8 @@ def test_margins_and_font_sizes() -> None:
     assert section.page_width is not None
     assert abs(section.page_width - Mm(210)) < Mm(1)
     normal = document.styles["Normal"]
-    assert normal.font.name == "Times New Roman"  # type: ignore[attr-defined]
-    assert normal.font.size == Pt(14)  # type: ignore[attr-defined]
+    assert normal.font.name == "Times New Roman"
+    assert normal.font.size == Pt(14)
     sizes = set()
     runs = [run for p in document.paragraphs for run in p.runs]
     runs += [
@@ -57,7 +57,7 @@ def test_margins_and_font_sizes() -> None:
     ]
     for run in runs:
         if run.text.strip():
-            sizes.add(run.font.size or normal.font.size)  # type: ignore[attr-defined]
+            sizes.add(run.font.size or normal.font.size)
     # the long contact lines of the letterhead may be smaller; all text is 10–14 pt
     assert sizes <= {Pt(10), Pt(12), Pt(14)}
     body = [p for p in document.paragraphs if p.text == "Первый абзац."]
