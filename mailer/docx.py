@@ -124,7 +124,9 @@ def _borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
         element.set(qn("w:val"), "nil")
         borders.append(element)
     tbl_pr.append(borders)
-    for cell, width in zip(table.rows[0].cells, widths_mm, strict=True):
+    # Word reads the cell widths, LibreOffice the grid: set both.
+    for column, cell, width in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
+        column.width = _mm(width)
         cell.width = _mm(width)
     return table
 
@@ -245,7 +247,7 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
     document.add_paragraph()
 
     # Signature: position, the electronic-signature mark, initials and surname.
-    sign = _borderless_table(document, (text_width * 0.34, text_width * 0.42, text_width * 0.24))
+    sign = _borderless_table(document, (text_width * 0.28, text_width * 0.50, text_width * 0.22))
     pos_cell, mark_cell, name_cell = sign.rows[0].cells
     _cell_paragraph(pos_cell, settings.signatory.position, first=True)
     pos_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
