@@ -18,7 +18,7 @@ import aiosmtplib
 
 from mailer import smtp
 from mailer.docx import DocxLetter
-from mailer.errors import LetterError, ServerError
+from mailer.errors import LetterError, MailerError, ServerError
 from mailer.journal import Delivery, Journal
 from mailer.letter import Letter, load_letter
 from mailer.message import (
@@ -328,7 +328,7 @@ async def _send_all(
             group.create_task(produce())
             for index in range(workers):
                 group.create_task(work(first if index == 0 else None, index))
-    except* ServerError as errors:
+    except* MailerError as errors:
         raise errors.exceptions[0] from None
     summary.slowdowns = pacer.slowdowns
 

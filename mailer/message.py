@@ -100,7 +100,7 @@ def build_message(
     if reply_to:
         message["Reply-To"] = reply_to
     if read_receipt:
-        message["Disposition-Notification-To"] = sender.header()
+        message["Disposition-Notification-To"] = sender.address
     # Bounces and auto-replies quote the original headers: these tie them back to the journal.
     message["X-Mailer-Letter"] = letter_key
     message["X-Mailer-Recipient"] = recipient_id

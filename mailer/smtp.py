@@ -97,12 +97,12 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
         client.close()
         if _is_certificate_error(exc):
             raise ServerError(
-                f"Сертификат сервера {where} не прошёл проверку: {exc}.",
+                f"Сертификат сервера {where} не прошёл проверку: {str(exc).rstrip('.')}.",
                 hint="Обычно это значит, что адрес сервера указан неверно или у сервера "
                 "самоподписанный сертификат: тогда укажите его файл в MAILER_SMTP_CA_FILE.",
             ) from None
         raise ServerError(
-            f"Не удалось связаться с почтовым сервером {where}: {exc}.",
+            f"Не удалось связаться с почтовым сервером {where}: {str(exc).rstrip('.')}.",
             hint="Проверьте MAILER_SMTP_HOST, MAILER_SMTP_PORT и MAILER_SMTP_SECURITY, "
             "и что сервер работает. Ничего не отправлено.",
         ) from None

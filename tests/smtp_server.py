@@ -10,6 +10,7 @@ import asyncio
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Handler:
     data_answers: list[str] = field(default_factory=list)
     data_delay: float = 0.0
     drop_in_data: int = 0  # how many DATA commands to answer by closing the connection
+    times: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
@@ -63,6 +65,7 @@ class Handler:
             self.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
+            self.times.append(time.monotonic())
         return "250 2.0.0 Ok: queued"
 
 
@@ -106,7 +109,9 @@ class SmtpServer:
         return env
 
 
-def start_server(folder: Path, handler: Handler | None = None) -> SmtpServer:
+def start_server(
+    folder: Path, handler: Handler | None = None, *, implicit_tls: bool = False
+) -> SmtpServer:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -115,15 +120,19 @@ def start_server(folder: Path, handler: Handler | None = None) -> SmtpServer:
     ca.cert_pem.write_to_path(str(ca_file))
     handler = handler or Handler()
     port = free_port()
+    tls: dict[str, Any] = (
+        # aiosmtpd does not see implicit TLS as TLS: the connection is encrypted all the same
+        {"ssl_context": context, "server_hostname": "127.0.0.1", "auth_require_tls": False}
+        if implicit_tls
+        else {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    )
     controller = Controller(
         handler,
         hostname="127.0.0.1",
         port=port,
-        tls_context=context,
-        require_starttls=True,
         auth_required=True,
-        auth_require_tls=True,
         authenticator=_authenticate,
+        **tls,
     )
     controller.start()
     return SmtpServer("127.0.0.1", port, handler, ca_file, controller)

@@ -290,3 +290,44 @@ def test_list_letter_sends_one_identical_document_with_its_signature(
     lines = read_docx_text(documents.pop())
     assert "Главам муниципальных образований Липецкой области (по списку)" in lines
     assert "Уважаемые коллеги!" in lines
+
+
+def test_implicit_tls(workdir: Path, tmp_path: Path) -> None:
+    from tests.smtp_server import start_server
+
+    (tmp_path / "tls").mkdir()
+    server = start_server(tmp_path / "tls", implicit_tls=True)
+    try:
+        env = server.env(MAILER_SMTP_SECURITY="tls")
+        result = run(["send", "quality-week", "--yes", "--only", "gryazi"], env=env)
+        assert result.exit_code == 0, result.output
+        assert len(server.handler.messages) == 1
+    finally:
+        server.controller.stop()
+
+
+def test_rate_limit_spaces_the_letters(workdir: Path, smtp_server: SmtpServer) -> None:
+    ids = ["lipetsk", "elets", "volovo", "gryazi", "dankov", "dobrinka"]
+    args = ["send", "quality-week", "--yes"] + [f"--only={i}" for i in ids]
+    result = run(args, env=smtp_server.env(MAILER_SMTP_RATE_PER_MINUTE="600"))
+    assert result.exit_code == 0, result.output
+    times = smtp_server.handler.times
+    assert len(times) == 6
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) > 0.07  # 600 a minute: one every 0.1 s, whatever the connections
+
+
+def test_read_receipt_is_requested_when_the_letter_asks(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    settings = workdir / "letters" / "quality-week" / "letter.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            "deadline = ", "read_receipt = true\ndeadline = "
+        ),
+        encoding="utf-8",
+    )
+    result = run(["send", "quality-week", "--yes", "--only", "gryazi"], env=smtp_server.env())
+    assert result.exit_code == 0, result.output
+    message = parse_strict(smtp_server.handler.messages[0].data)
+    assert str(message["Disposition-Notification-To"]) == "ed@economy.example.org"
