@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email.policy
-import itertools
 import io
+import itertools
 import sqlite3
 from email.header import decode_header, make_header
 from email.parser import BytesParser
