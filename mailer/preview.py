@@ -151,6 +151,7 @@ table {{ border-collapse: collapse; }}
 .list th, .list td {{ border-bottom: 1px solid #ddd; padding: .4em .6em;
                      vertical-align: top; text-align: left; }}
 .list tr.text td {{ border-bottom: 2px solid #bbb; }}
+.list td:last-child {{ white-space: nowrap; }}
 details {{ font-family: 'Times New Roman', serif; font-size: 1.05em; max-width: 50em; }}
 </style></head>
 <body>
