@@ -15,6 +15,7 @@ from mailer.settings import Settings, load_settings
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
+EXIT_CHECK_FAILED = 3
 EXIT_CANCELLED = 10
 EXIT_INTERRUPTED = 130
 
@@ -105,6 +106,34 @@ def preview(settings: Settings, letter: str, recipients: Path | None, out: Path 
     click.echo("Ничего не отправлено.")
 
 
+@cli.command()
+@click.argument("letter")
+@recipients_option
+@with_settings
+def check(settings: Settings, letter: str, recipients: Path | None) -> None:
+    """Проверить список, шаблоны и оформление документа по ГОСТ Р 7.0.97, ничего не отправляя."""
+    from mailer.check import run_check
+    from mailer.russian import date_words
+
+    report = run_check(settings, letter, recipients)
+    s = report.letter.settings
+    click.echo(f"Письмо: {s.subject}, {report.letter.registration_label}.")
+    click.echo(f"Список получателей: {report.recipients}, ошибок нет; шаблоны собираются.")
+    if report.letter.deadline:
+        note = f" ({report.letter.deadline_note})" if report.letter.deadline_note else ""
+        click.echo(f"Срок ответа: {date_words(report.letter.deadline)}{note}")
+    if report.ok:
+        click.echo(
+            f"Документ (проверено: {report.documents_checked}) оформлен по ГОСТ Р 7.0.97-2025: "
+            "реквизиты, поля, шрифт, отметка об электронной подписи."
+        )
+        return
+    click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -140,11 +169,14 @@ def send(
     """Отправить письмо получателям через почтовый сервер (SMTP)."""
     from mailer.campaign import execute_send, plan_send, uncertain_hint
     from mailer.render import address
+    from mailer.russian import date_words
 
     plan = plan_send(settings, letter, recipients, only, resend_uncertain)
     s = plan.letter.settings
     mode = "персонально каждому" if s.mode == "personal" else "один документ «по списку»"
     click.echo(f"Письмо: {s.subject}, {plan.letter.registration_label} ({mode}).")
+    if plan.letter.deadline:
+        click.echo(f"Срок ответа: {date_words(plan.letter.deadline)}")
     click.echo(
         f"Список: {plan.prepared.recipients.path}, получателей: {len(plan.prepared.recipients)}."
     )

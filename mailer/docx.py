@@ -203,7 +203,7 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
     core.modified = stamp
 
     # Letterhead (left) and addressee (right): the corner layout of GOST R 7.0.97.
-    header = _borderless_table(document, (text_width * 0.5, text_width * 0.5))
+    header = _borderless_table(document, (text_width * 0.55, text_width * 0.45))
     left, right = header.rows[0].cells
     first = True
     if letter.blank is None:
@@ -214,14 +214,14 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
         phone_fax = ", ".join(
             part
             for part in (
-                f"телефон {org.phone}" if org.phone else "",
+                f"тел. {org.phone}" if org.phone else "",
                 f"факс {org.fax}" if org.fax else "",
             )
             if part
         )
         contacts += [phone_fax, org.website, f"E-mail: {org.email}" if org.email else ""]
         for line in (c for c in contacts if c):
-            _cell_paragraph(left, line, size=10 if len(line) > 45 else SMALL_PT, align="center")
+            _cell_paragraph(left, line, size=SMALL_PT, align="center")
         _cell_paragraph(left, "", size=SMALL_PT)
     reg = settings.registration
     _cell_paragraph(
@@ -307,33 +307,18 @@ def _split_package(package: bytes) -> tuple[str, bytes]:
 
 
 def read_docx_text(path_or_bytes: Path | bytes) -> list[str]:
-    """Paragraph texts of a DOCX, tables included, in document order (for checks and tests)."""
+    """Paragraph texts of a DOCX, tables included, in document order; a line break is "\n"."""
     import docx
 
     source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
-    document = docx.Document(source)
-    lines: list[str] = []
-    for element in document.element.body.iterchildren():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(
-                "".join(
-                    t.text or ""
-                    for t in element.iter(
-                        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
-                    )
-                )
-            )
-        elif tag == "tbl":
-            for paragraph in element.iter(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
-            ):
-                lines.append(
-                    "".join(
-                        t.text or ""
-                        for t in paragraph.iter(
-                            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
-                        )
-                    )
-                )
-    return lines
+    body = docx.Document(source).element.body
+    return [
+        "".join(
+            node.text or "" if node.tag == f"{_W}t" else "\n"
+            for node in paragraph.iter(f"{_W}t", f"{_W}br")
+        )
+        for paragraph in body.iter(f"{_W}p")
+    ]
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

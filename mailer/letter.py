@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mailer.errors import LetterError
-from mailer.russian import date_numeric, filename_safe
+from mailer.russian import date_numeric, filename_safe, plural
 
 SETTINGS_FILE = "letter.toml"
 ORGANIZATION_FILE = "organization.toml"
@@ -76,6 +76,9 @@ class LetterSettings(_Model):
     registration: Registration
     reference: Reference = Reference()
     deadline: dt.date | None = None
+    # or: so many working days after the letter's date, on the Russian production calendar
+    deadline_working_days: int | None = Field(default=None, ge=1, le=250)
+    deadline_on_day_off: bool = False
     signatory: Signatory
     signature: SignatureMark | None = None
     executor: Executor
@@ -99,6 +102,11 @@ class LetterSettings(_Model):
             )
         if self.deadline and self.deadline < self.registration.date:
             raise ValueError("срок ответа (deadline) раньше даты письма")
+        if self.deadline and self.deadline_working_days:
+            raise ValueError(
+                "укажите срок ответа одним способом: датой (deadline) "
+                "или числом рабочих дней (deadline_working_days)"
+            )
         return self
 
 
@@ -124,6 +132,20 @@ class Letter:
     attachments: tuple[Path, ...]
     signature_file: Path | None
     blank: Path | None
+    deadline: dt.date | None
+
+    @property
+    def deadline_note(self) -> str:
+        days = self.settings.deadline_working_days
+        if not days:
+            return ""
+        return f"{plural(days, 'рабочий день', 'рабочих дня', 'рабочих дней')} от даты письма"
+
+    @property
+    def citation(self) -> str:
+        """How a later letter cites this one: "к письму от 12.10.2023 № …"."""
+        reg = self.settings.registration
+        return f"к письму от {date_numeric(reg.date)} № {reg.number}"
 
     @property
     def registration_label(self) -> str:
@@ -208,6 +230,22 @@ def _existing_file(folder: Path, name: str, what: str) -> Path:
     return path
 
 
+def _deadline(settings: LetterSettings, where: Path) -> dt.date | None:
+    from mailer.workdays import add_working_days, day_off_reason, is_working_day
+
+    if settings.deadline_working_days:
+        return add_working_days(settings.registration.date, settings.deadline_working_days)
+    deadline = settings.deadline
+    if deadline and not settings.deadline_on_day_off and not is_working_day(deadline):
+        raise LetterError(
+            f"Срок ответа {date_numeric(deadline)} в {where} приходится на нерабочий день "
+            f"({day_off_reason(deadline)}).",
+            hint="Перенесите срок на рабочий день, задайте его числом рабочих дней "
+            "(deadline_working_days) или, если так и задумано, укажите deadline_on_day_off = true.",
+        )
+    return deadline
+
+
 def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
     folder = resolve_letter_folder(name_or_path, letters_dir)
     settings_path = folder / SETTINGS_FILE
@@ -240,6 +278,7 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         else None
     )
     return Letter(
+        deadline=_deadline(settings, settings_path),
         key=folder.resolve().name,
         folder=folder,
         settings=settings,

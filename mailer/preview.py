@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from mailer.campaign import prepare
 from mailer.errors import OutputError
+from mailer.letter import Letter
 from mailer.message import html_page, to_bytes
 from mailer.russian import date_numeric, date_words, filename_safe
 from mailer.settings import Settings
@@ -50,6 +51,13 @@ def _claim_folder(folder: Path) -> None:
         (folder / MARKER).write_text("Папка создана командой mailer preview.\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"Не удалось создать папку {folder}: {exc}.") from None
+
+
+def _deadline_text(letter: Letter) -> str:
+    if letter.deadline is None:
+        return "не установлен"
+    note = f" ({letter.deadline_note})" if letter.deadline_note else ""
+    return f"{date_words(letter.deadline)}{note}"
 
 
 def _link(name: str, label: str) -> str:
@@ -114,7 +122,7 @@ def run_preview(
             ("Тема письма", letter.email_subject),
             ("Отправитель", f"{prepared.sender.display_name} <{prepared.sender.address}>"),
             ("Адресация", mode),
-            ("Срок ответа", date_words(s.deadline) if s.deadline else "не установлен"),
+            ("Срок ответа", _deadline_text(letter)),
             ("Получателей", str(len(prepared.recipients))),
             ("Список", str(prepared.recipients.path)),
         )

@@ -142,35 +142,52 @@ def _dative_noun_part(part: str) -> str:
     return part
 
 
-def _nominative_parse(word: str, parts_of_speech: Sequence[str]) -> Any | None:
+def _nominative_parse(word: str, parts_of_speech: Sequence[str], top_only: bool = False) -> Any:
     lookup = word.split("-")[0] if "-" in word else word
-    for parse in _morph().parse(lookup):
+    parses = _morph().parse(lookup)
+    for parse in parses[:1] if top_only else parses:
         if parse.tag.POS in parts_of_speech and "nomn" in parse.tag and "sing" in parse.tag:
             return parse
     return None
 
 
 def _agrees(modifier: Any, noun: Any) -> bool:
-    gender = modifier.tag.gender
-    return gender is None or noun.tag.gender in (gender, "ms-f")
+    # pymorphy's grammeme objects refuse comparison with values outside their set: use str
+    gender = str(modifier.tag.gender) if modifier.tag.gender else None
+    noun_gender = str(noun.tag.gender) if noun.tag.gender else None
+    return gender is None or noun_gender in (gender, "ms-f")
+
+
+def _is_adverb(word: str) -> bool:
+    return bool(_morph().parse(word)[0].tag.POS == "ADVB")
 
 
 def position_dative(position: str) -> str:
-    """'Первый заместитель главы' -> 'Первому заместителю главы'."""
+    """'Первый заместитель главы' -> 'Первому заместителю главы'.
+
+    The leading adjectives and participles and the head noun take the dative; an adverb before
+    them ("Временно исполняющий") stays; the rest ("главы администрации") is left as written.
+    """
     words = position.split(" ")
     out = list(words)
     index = 0
+    while index < len(words) and _is_adverb(words[index]):
+        index += 1
     while index < len(words):
         word = words[index]
         modifier = _nominative_parse(word, ("ADJF", "PRTF"))
         noun = _nominative_parse(word, ("NOUN",))
         if modifier is not None:
             following = words[index + 1] if index + 1 < len(words) else ""
-            next_noun = _nominative_parse(following, ("NOUN",)) if following else None
-            next_modifier = _nominative_parse(following, ("ADJF", "PRTF")) if following else None
-            if (
-                next_noun is not None and _agrees(modifier, next_noun)
-            ) or next_modifier is not None:
+            next_noun = (
+                _nominative_parse(following, ("NOUN",), top_only=True) if following else None
+            )
+            next_modifier = (
+                _nominative_parse(following, ("ADJF", "PRTF"), top_only=True) if following else None
+            )
+            if (next_noun is not None and _agrees(modifier, next_noun)) or (
+                next_modifier is not None
+            ):
                 out[index] = _dative_word(word, modifier)
                 index += 1
                 continue
@@ -208,3 +225,17 @@ def filename_safe(text: str) -> str:
     text = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", text)
     text = re.sub(r"\s+", " ", text).strip(" .")
     return text[:150]
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """'1 рабочий день', '3 рабочих дня', '10 рабочих дней'."""
+    tail = count % 100
+    if 11 <= tail <= 14:
+        word = many
+    elif count % 10 == 1:
+        word = one
+    elif 2 <= count % 10 <= 4:
+        word = few
+    else:
+        word = many
+    return f"{count} {word}"

@@ -50,7 +50,7 @@ def test_preview_writes_every_letter_and_an_index(workdir: Path) -> None:
     assert "Главе Грязинского муниципального округа<br>Н.И. Уваровой" in page
     assert "Уважаемая Наталья Ивановна!" in page
     (docx_path,) = folder.glob("* Грязинский муниципальный округ.docx")
-    assert "Главе Грязинского муниципального округаН.И. Уваровой" in read_docx_text(docx_path)
+    assert "Главе Грязинского муниципального округа\nН.И. Уваровой" in read_docx_text(docx_path)
     (eml,) = folder.glob("*gryazi.eml")
     message = parse_strict(eml.read_bytes())
     assert message["To"].addresses[0].addr_spec == "glava@gryazi.example.org"

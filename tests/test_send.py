@@ -85,7 +85,7 @@ def test_send_delivers_one_official_letter_to_each_recipient(
     payload = attachments[0].get_content()
     assert isinstance(payload, bytes)
     lines = read_docx_text(payload)
-    assert "Главе Грязинского муниципального округаН.И. Уваровой" in lines
+    assert "Главе Грязинского муниципального округа\nН.И. Уваровой" in lines
     assert "Уважаемая Наталья Ивановна!" in lines
     docx.Document(io.BytesIO(payload))  # opens as a Word document
 
