@@ -52,21 +52,18 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
         if size != A4_MM:
             problems.append(f"формат страницы {size[0]}×{size[1]} мм, нужен A4 (210×297 мм)")
 
-    normal_size = document.styles["Normal"].font.size  # type: ignore[attr-defined]
+    normal_size = document.styles["Normal"].font.size
     paragraphs = list(document.paragraphs)
     paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
     bad_sizes = set()
     for paragraph in paragraphs:
         for run in paragraph.runs:
-            size = run.font.size or normal_size
-            if (
-                run.text.strip()
-                and size is not None
-                and not (SIZES_PT[0] <= size.pt <= SIZES_PT[1])
-            ):
-                bad_sizes.add(size.pt)
+            run_size = run.font.size or normal_size
+            points = run_size.pt if run_size is not None else None
+            if run.text.strip() and points is not None and not SIZES_PT[0] <= points <= SIZES_PT[1]:
+                bad_sizes.add(points)
     if bad_sizes:
-        shown = ", ".join(f"{s:g}" for s in sorted(bad_sizes))
+        shown = ", ".join(f"{points:g}" for points in sorted(bad_sizes))
         problems.append(f"размер шрифта {shown} пт, нужен от 12 до 14 пт")
 
     text = "\n".join(read_docx_text(data))
