@@ -19,6 +19,7 @@ import aiosmtplib
 from mailer import smtp
 from mailer.docx import DocxLetter
 from mailer.errors import LetterError, MailerError, ServerError
+from mailer.imap import SentCopier
 from mailer.journal import Delivery, Journal
 from mailer.letter import Letter, load_letter
 from mailer.message import (
@@ -148,6 +149,8 @@ class SendSummary:
     uncertain: list[tuple[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     slowdowns: int = 0
+    copies_stored: int = 0
+    copy_errors: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -224,6 +227,10 @@ async def _send_all(
     settings = prepared.settings
     first = await smtp.connect(settings)  # a wrong password or a dead server stops us here
     pacer = smtp.Pacer(settings.smtp_rate_per_minute, settings.smtp_retry_delay)
+    # A copy of each sent letter in the mailbox's Sent folder, as a mail client would keep;
+    # one IMAP connection behind a small queue, so a slow mailbox never holds letters in memory.
+    copier = SentCopier(settings) if settings.imap_configured and settings.imap_save_sent else None
+    copies: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
     workers = min(settings.smtp_connections, len(recipients))
     queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=workers * 2)
 
@@ -285,6 +292,8 @@ async def _send_all(
                 client = None
             if result.outcome is smtp.Outcome.SENT:
                 journal.mark_sent(delivery_id, result.detail)
+                if copier is not None:
+                    await copies.put(job.data)
                 pacer.speed_up()
                 record(job, result.outcome, result.detail)
                 return client
@@ -323,14 +332,27 @@ async def _send_all(
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     client.close()
 
+    async def store_copies() -> None:
+        assert copier is not None
+        while (data := await copies.get()) is not None:
+            await asyncio.to_thread(copier.append, data)
+        await asyncio.to_thread(copier.close)
+
     try:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(produce())
-            for index in range(workers):
-                group.create_task(work(first if index == 0 else None, index))
+        async with asyncio.TaskGroup() as outer:
+            if copier is not None:
+                outer.create_task(store_copies())
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                for index in range(workers):
+                    group.create_task(work(first if index == 0 else None, index))
+            await copies.put(None)
     except* MailerError as errors:
         raise errors.exceptions[0] from None
     summary.slowdowns = pacer.slowdowns
+    if copier is not None:
+        summary.copies_stored = copier.stored
+        summary.copy_errors = copier.errors
 
 
 def uncertain_hint() -> str:

@@ -134,6 +134,139 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
     raise click.exceptions.Exit(EXIT_CHECK_FAILED)
 
 
+KIND_TITLES = {
+    "reply": "Ответы",
+    "auto_reply": "Автоответы (ответом не считаются)",
+    "bounce": "Недоставленные (возвраты)",
+    "read_receipt": "Уведомления о прочтении",
+    "review": "На проверку (не засчитаны: решите сами)",
+}
+MATCHED_BY = {
+    "thread": "по переписке",
+    "number+sender": "по номеру письма и адресу",
+    "number+domain": "по номеру письма и домену",
+    "returned headers": "по возвращённому письму",
+    "bounced address": "по адресу",
+    "sender": "по адресу",
+    "manual": "отмечено вручную",
+}
+
+
+@cli.command()
+@click.argument("letter")
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Выгрузка почты вместо почтового ящика: папка Maildir, файл mbox, папка или файл .eml.",
+)
+@with_settings
+def track(settings: Settings, letter: str, source: Path | None) -> None:
+    """Найти ответы на письмо в почтовом ящике (IMAP) или в выгрузке почты."""
+    from mailer.replies.track import run_track
+
+    summary = run_track(settings, letter, source)
+    stats = summary.stats
+    click.echo(
+        f"Источник: {summary.source}. Просмотрено писем: {stats.seen}, "
+        f"загружено целиком: {stats.bodies_fetched}."
+    )
+    recipients = summary.recipients
+    for kind, title in KIND_TITLES.items():
+        records = [r for r in summary.new if r.kind == kind and kind != "review"]
+        if not records:
+            continue
+        click.echo(f"{title}: {len(records)}")
+        for record in records:
+            who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
+            how = MATCHED_BY.get(record.matched_by or "", record.matched_by or "")
+            extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
+            files = f", вложений: {len(record.attachments)}" if record.attachments else ""
+            click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
+    if not [r for r in summary.new if r.kind != "review"]:
+        click.echo("Новых ответов нет.")
+    if summary.already_recorded:
+        click.echo(f"Уже учтены раньше: {summary.already_recorded}.")
+    if summary.review:
+        click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
+        for record in summary.review:
+            click.echo(f"  {record.sender} «{record.subject}»: {record.detail}")
+        click.echo(
+            "Если это ответ, отметьте его: mailer mark "
+            f'{summary.letter.key} ID_ПОЛУЧАТЕЛЯ --replied --note "…"'
+        )
+
+
+@cli.command()
+@click.argument("letter")
+@click.argument("recipient")
+@click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
+@click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")
+@click.option("--note", default="", help="Откуда ответ: СЭД, бумага, телефон, № и дата.")
+@with_settings
+def mark(
+    settings: Settings, letter: str, recipient: str, replied: bool, undo: bool, note: str
+) -> None:
+    """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), или снять отметку."""
+    from mailer.replies.track import mark_replied, unmark_replied
+
+    if replied == undo:
+        raise click.UsageError("Укажите одно из двух: --replied или --undo.")
+    if replied:
+        mark_replied(settings, letter, recipient, note)
+        click.echo(f"Отмечено: {recipient} ответил{f' ({note})' if note else ''}.")
+        return
+    count = unmark_replied(settings, letter, recipient)
+    if count:
+        click.echo(f"Отметка об ответе для {recipient} снята.")
+    else:
+        click.echo(f"У {recipient} нет ответа, отмеченного вручную: снимать нечего.")
+
+
+STATE_TITLES = {
+    "pending": "не отправлено",
+    "sending": "отправляется",
+    "sent": "отправлено",
+    "failed": "отклонено сервером",
+    "uncertain": "неизвестно, дошло ли",
+    "bounced": "не доставлено",
+    "replied": "ответил",
+}
+
+
+@cli.command()
+@click.argument("letter")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Вид вывода.",
+)
+@with_settings
+def status(settings: Settings, letter: str, output_format: str) -> None:
+    """Кто получил письмо и кто ответил."""
+    import json
+
+    from mailer.status import letter_status
+
+    result = letter_status(settings, letter)
+    if output_format == "json":
+        click.echo(json.dumps([r.as_dict() for r in result.rows], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.subject} ({result.letter})")
+    width = max(len(r.id) for r in result.rows)
+    for row in result.rows:
+        state = STATE_TITLES.get(row.state, row.state)
+        when = (row.replied_at or row.sent_at or "")[:16].replace("T", " ")
+        how = f" ({MATCHED_BY.get(row.matched_by or '', row.matched_by)})" if row.matched_by else ""
+        note = f" — {row.note}" if row.note else ""
+        click.echo(f"  {row.id:<{width}}  {state:<20} {when:<16}{how}{note}")
+    totals = ", ".join(f"{STATE_TITLES.get(k, k)}: {v}" for k, v in result.totals().items())
+    click.echo(f"Итого: {totals}")
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -227,6 +360,16 @@ def send(
             "отмечены как «неизвестно, дошло ли»."
         )
     click.echo(f"Отправлено: {len(summary.sent)}.")
+    if summary.copies_stored:
+        click.echo(
+            f"Копии сохранены в папке «{settings.imap_sent_folder}» почтового ящика: "
+            f"{summary.copies_stored}."
+        )
+    if summary.copy_errors:
+        click.echo(
+            f"Копии не сохранились в папке «{settings.imap_sent_folder}» "
+            f"({len(summary.copy_errors)}): {summary.copy_errors[0]} Письма при этом отправлены."
+        )
     if summary.slowdowns:
         click.echo(f"Сервер просил отправлять медленнее ({summary.slowdowns} раз): темп снижен.")
     for title, items in (

@@ -22,6 +22,9 @@ from typing import IO
 from mailer.errors import JournalError
 
 STATES = ("pending", "sending", "sent", "failed", "uncertain", "bounced", "replied")
+# What a message in the mailbox was to a letter. "manual" is an answer that came another way
+# (document management system, paper, phone), entered with `mailer mark`.
+REPLY_KINDS = ("reply", "auto_reply", "bounce", "read_receipt", "review", "manual")
 
 # Numbered migrations; each runs in one transaction together with its own record.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
@@ -59,6 +62,36 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 detail TEXT
             )""",
             "CREATE INDEX events_delivery ON events(delivery_id)",
+        ],
+    ),
+    (
+        2,
+        "replies, receipts, bounces and mailbox positions",
+        [
+            f"""CREATE TABLE replies (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                delivery_id INTEGER REFERENCES deliveries(id),
+                message_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN {REPLY_KINDS!r}),
+                matched_by TEXT,
+                sender TEXT,
+                subject TEXT,
+                received_at TEXT,
+                detail TEXT,
+                attachments TEXT,
+                source TEXT,
+                recorded_at TEXT NOT NULL,
+                revoked_at TEXT,
+                UNIQUE (letter, message_id)
+            )""",
+            "CREATE INDEX replies_delivery ON replies(delivery_id)",
+            """CREATE TABLE mailbox_positions (
+                source TEXT PRIMARY KEY,
+                uidvalidity INTEGER NOT NULL,
+                last_uid INTEGER NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
         ],
     ),
 ]
@@ -311,6 +344,124 @@ class Journal:
             "INSERT INTO events (delivery_id, at, state, detail) VALUES (?, ?, ?, ?)",
             (delivery_id, at, state, detail),
         )
+
+    # Replies and what else comes back
+
+    def known_message_ids(self) -> dict[str, Delivery]:
+        """Every Message-ID we sent, to the delivery it belongs to."""
+        rows = self.db.execute("SELECT * FROM deliveries").fetchall()
+        return {row["message_id"]: _delivery(row) for row in rows}
+
+    def letter_numbers(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.db.execute("SELECT key, reg_number FROM letters")}
+
+    def all_deliveries(self) -> list[Delivery]:
+        return [_delivery(row) for row in self.db.execute("SELECT * FROM deliveries ORDER BY id")]
+
+    def has_reply(self, letter: str, message_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM replies WHERE letter = ? AND message_id = ?", (letter, message_id)
+        ).fetchone()
+        return row is not None
+
+    def record_reply(self, reply: ReplyRecord) -> bool:
+        """Record what a message was; False when the same message was recorded before."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, sender, "
+                "subject, received_at, detail, attachments, source, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (letter, message_id) DO NOTHING",
+                (
+                    reply.letter,
+                    reply.delivery_id,
+                    reply.message_id,
+                    reply.kind,
+                    reply.matched_by,
+                    reply.sender,
+                    reply.subject,
+                    reply.received_at,
+                    reply.detail,
+                    "\n".join(reply.attachments),
+                    reply.source,
+                    _now(),
+                ),
+            )
+            if cursor.rowcount and reply.delivery_id is not None:
+                self._event(
+                    db, reply.delivery_id, reply.kind, reply.detail or reply.subject, _now()
+                )
+        return bool(cursor.rowcount)
+
+    def replies(self, letter: str, *, include_revoked: bool = False) -> list[ReplyRecord]:
+        query = "SELECT * FROM replies WHERE letter = ?"
+        if not include_revoked:
+            query += " AND revoked_at IS NULL"
+        rows = self.db.execute(query + " ORDER BY id", (letter,)).fetchall()
+        return [
+            ReplyRecord(
+                letter=row["letter"],
+                delivery_id=row["delivery_id"],
+                message_id=row["message_id"],
+                kind=row["kind"],
+                matched_by=row["matched_by"],
+                sender=row["sender"],
+                subject=row["subject"],
+                received_at=row["received_at"],
+                detail=row["detail"],
+                attachments=tuple(a for a in (row["attachments"] or "").split("\n") if a),
+                source=row["source"],
+                id=row["id"],
+                recorded_at=row["recorded_at"],
+            )
+            for row in rows
+        ]
+
+    def revoke_manual(self, letter: str, delivery_id: int) -> int:
+        """Undo answers entered by hand for one recipient; the history keeps them."""
+        now = _now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE replies SET revoked_at = ? WHERE letter = ? AND delivery_id = ? "
+                "AND kind = 'manual' AND revoked_at IS NULL",
+                (now, letter, delivery_id),
+            )
+            if cursor.rowcount:
+                self._event(db, delivery_id, "manual_revoked", "отметка об ответе снята", now)
+        return cursor.rowcount
+
+    def mailbox_position(self, source: str) -> tuple[int, int] | None:
+        row = self.db.execute(
+            "SELECT uidvalidity, last_uid FROM mailbox_positions WHERE source = ?", (source,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_mailbox_position(self, source: str, uidvalidity: int, last_uid: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO mailbox_positions (source, uidvalidity, last_uid, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+                "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                "updated_at = excluded.updated_at",
+                (source, uidvalidity, last_uid, _now()),
+            )
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    letter: str
+    delivery_id: int | None
+    message_id: str
+    kind: str
+    matched_by: str | None
+    sender: str | None
+    subject: str | None
+    received_at: str | None
+    detail: str | None = None
+    attachments: tuple[str, ...] = ()
+    source: str | None = None
+    id: int | None = None
+    recorded_at: str | None = None
 
 
 INTERRUPTED = (

@@ -18,6 +18,7 @@ from mailer.errors import ConfigError
 Security = Literal["none", "starttls", "tls"]
 
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
+IMAP_PORTS: dict[str, int] = {"none": 143, "starttls": 143, "tls": 993}
 
 
 class Settings(BaseSettings):
@@ -44,16 +45,38 @@ class Settings(BaseSettings):
     smtp_retry_delay: float = Field(default=5.0, ge=0)
     smtp_helo_name: str | None = None
 
+    # The office mailbox (IMAP): where replies arrive and where sent letters are copied
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_security: Security = "tls"
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_sent_folder: str = "Sent"
+    imap_save_sent: bool = True
+    imap_timeout: float = Field(default=60.0, gt=0)
+    imap_ca_file: Path | None = None
+    imap_verify_cert: bool = True
+
     sender: str | None = None
     reply_to: str | None = None
 
     # Where things live
     db: Path = Path("mailer.db")
     letters_dir: Path = Path("letters")
+    replies_dir: Path = Path("replies")
 
     @property
     def smtp_port_effective(self) -> int:
         return self.smtp_port or DEFAULT_PORTS[self.smtp_security]
+
+    @property
+    def imap_port_effective(self) -> int:
+        return self.imap_port or IMAP_PORTS[self.imap_security]
+
+    @property
+    def imap_configured(self) -> bool:
+        return bool(self.imap_host)
 
     def check_auth_is_safe(self) -> None:
         """AUTH over plain text is allowed only to loopback, unless explicitly permitted."""
@@ -67,6 +90,20 @@ class Settings(BaseSettings):
             hint="Укажите MAILER_SMTP_SECURITY=starttls или tls. Если сеть доверенная и это "
             "осознанное решение, задайте MAILER_SMTP_ALLOW_INSECURE_AUTH=true.",
         )
+
+
+def check_imap_auth_is_safe(settings: Settings) -> None:
+    host = settings.imap_host or ""
+    if settings.imap_security != "none" or settings.smtp_allow_insecure_auth:
+        return
+    if _is_loopback(host):
+        return
+    raise ConfigError(
+        f"Пароль к почтовому ящику на {host} пришлось бы передать открытым текстом "
+        "(MAILER_IMAP_SECURITY=none).",
+        hint="Укажите MAILER_IMAP_SECURITY=tls или starttls. Если сеть доверенная и это "
+        "осознанное решение, задайте MAILER_SMTP_ALLOW_INSECURE_AUTH=true.",
+    )
 
 
 def _is_loopback(host: str) -> bool:

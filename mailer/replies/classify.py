@@ -1,0 +1,199 @@
+"""Reading one incoming message: who sent it, what it refers to, and what kind of message it is
+(a reply, an automatic reply per RFC 3834, a bounce per RFC 3464, a read receipt per RFC 8098)."""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+AUTO_SUBJECT = re.compile(
+    r"^\s*(автоответ|автоматический ответ|automatic reply|auto[- ]?reply|auto:|"
+    r"out of (the )?office|отсутствую|нет на месте|в отпуске)",
+    re.IGNORECASE,
+)
+_MSGID = re.compile(r"<[^<>\s]+>")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Bounced:
+    address: str
+    status: str
+    diagnostic: str
+
+
+@dataclass
+class Incoming:
+    message_id: str
+    sender: str
+    subject: str
+    received_at: str | None
+    kind: str  # reply | auto_reply | bounce | read_receipt
+    thread_ids: list[str] = field(default_factory=list)
+    text: str = ""
+    attachment_names: list[str] = field(default_factory=list)
+    bounced: list[Bounced] = field(default_factory=list)
+    returned_headers: dict[str, str] = field(default_factory=dict)
+    message: EmailMessage | None = None
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the parser cannot make sense of is treated as absent
+        return ""
+    return str(value) if value is not None else ""
+
+
+def _ids(value: str) -> list[str]:
+    return _MSGID.findall(value)
+
+
+def _text_of(part: Message) -> str:
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except (LookupError, ValueError, AssertionError):
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_type() == "text/html":
+        content = html.unescape(_TAGS.sub(" ", content))
+    return content
+
+
+def is_auto_reply(message: Message) -> bool:
+    auto = _header(message, "Auto-Submitted").strip().lower()
+    if auto and not auto.startswith("no"):
+        return True
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return True
+    if _header(message, "Precedence").strip().lower() == "auto_reply":
+        return True
+    return bool(AUTO_SUBJECT.match(_header(message, "Subject")))
+
+
+def _report_type(message: Message) -> str:
+    if message.get_content_type() != "multipart/report":
+        return ""
+    return str(message.get_param("report-type") or "").lower()
+
+
+def _delivery_status(message: Message) -> list[Bounced]:
+    bounced = []
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        # each block of per-recipient fields is a sub-message of headers
+        blocks = part.get_payload()
+        if not isinstance(blocks, list):
+            continue
+        for block in blocks:
+            if not isinstance(block, Message):
+                continue
+            recipient = str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+            status = str(block.get("Status") or "").strip()
+            if not recipient or not status:
+                continue
+            address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
+            bounced.append(
+                Bounced(address, status, " ".join(str(block.get("Diagnostic-Code") or "").split()))
+            )
+    return bounced
+
+
+def _returned_headers(message: Message) -> tuple[list[str], dict[str, str]]:
+    """The original's Message-ID and our X-Mailer headers, from a bounce or a receipt."""
+    ids: list[str] = []
+    headers: dict[str, str] = {}
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/disposition-notification":
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else []:
+                if isinstance(block, Message):
+                    ids += _ids(str(block.get("Original-Message-ID") or ""))
+        if ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            payload = part.get_payload()
+            original: Message
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                original = payload[0]
+            else:
+                raw = part.get_payload(decode=True)
+                original = BytesParser(policy=email.policy.default).parsebytes(
+                    raw if isinstance(raw, bytes) else b"", headersonly=True
+                )
+            ids += _ids(_header(original, "Message-ID"))
+            for name in ("X-Mailer-Letter", "X-Mailer-Recipient"):
+                if _header(original, name):
+                    headers[name] = _header(original, name)
+    return ids, headers
+
+
+def parse_incoming(data: bytes) -> Incoming:
+    message = BytesParser(policy=email.policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    message_id = (_ids(_header(message, "Message-ID")) or [""])[0]
+    if not message_id:
+        # a message without a Message-ID is still recorded once: by its content
+        message_id = "<sha256." + hashlib.sha256(data).hexdigest()[:32] + "@mailer.invalid>"
+    from_header = _header(message, "From")
+    addresses = getaddresses([from_header]) or [parseaddr(from_header)]
+    sender = (addresses[0][1] if addresses else "").lower()
+    try:
+        date = _header(message, "Date")
+        received_at = parsedate_to_datetime(date).isoformat() if date else None
+    except (TypeError, ValueError):
+        received_at = None
+    thread_ids = _ids(_header(message, "In-Reply-To")) + _ids(_header(message, "References"))
+
+    report = _report_type(message)
+    bounced: list[Bounced] = []
+    returned: dict[str, str] = {}
+    if report == "delivery-status":
+        kind = "bounce"
+        bounced = _delivery_status(message)
+        ids, returned = _returned_headers(message)
+        thread_ids += ids
+    elif report == "disposition-notification":
+        kind = "read_receipt"
+        ids, returned = _returned_headers(message)
+        thread_ids += ids
+    elif is_auto_reply(message):
+        kind = "auto_reply"
+    else:
+        kind = "reply"
+
+    texts: list[str] = []
+    names: list[str] = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if filename:
+            names.append(str(filename))
+        elif part.get_content_maintype() == "text":
+            texts.append(_text_of(part))
+    return Incoming(
+        message_id=message_id,
+        sender=sender,
+        subject=_header(message, "Subject"),
+        received_at=received_at,
+        kind=kind,
+        thread_ids=list(dict.fromkeys(thread_ids)),
+        text="\n".join(texts),
+        attachment_names=names,
+        bounced=bounced,
+        returned_headers=returned,
+        message=message,
+    )

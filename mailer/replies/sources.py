@@ -1,0 +1,144 @@
+"""Where incoming messages are read from: the office mailbox over IMAP (incrementally: headers
+first, whole messages only for candidates), or exported mail: a Maildir, an mbox file, a folder
+of .eml files or one .eml file."""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import imaplib
+import mailbox
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.utils import parseaddr
+from pathlib import Path
+
+from mailer import imap
+from mailer.errors import InputError, ServerError
+from mailer.journal import Journal
+from mailer.settings import Settings
+
+HEADER_FIELDS = "FROM SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE"
+BATCH = 500
+_UID = re.compile(rb"UID (\d+)")
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+Candidate = Callable[[str, str, list[str], str], bool]
+
+
+@dataclass
+class ScanStats:
+    seen: int = 0
+    headers_fetched: int = 0
+    bodies_fetched: int = 0
+
+
+def iter_files(path: Path, stats: ScanStats) -> Iterator[bytes]:
+    if not path.exists():
+        raise InputError(f"Источник писем {path} не найден.")
+    if path.is_dir() and ((path / "cur").is_dir() or (path / "new").is_dir()):
+        files = sorted(
+            f
+            for sub in ("new", "cur")
+            if (path / sub).is_dir()
+            for f in (path / sub).iterdir()
+            if f.is_file()
+        )
+    elif path.is_dir():
+        files = sorted(f for f in path.rglob("*.eml") if f.is_file())
+    elif path.suffix.lower() == ".eml":
+        files = [path]
+    else:
+        box = mailbox.mbox(path, create=False)
+        try:
+            for key in box.iterkeys():
+                stats.seen += 1
+                stats.bodies_fetched += 1
+                yield box.get_bytes(key)
+        finally:
+            box.close()
+        return
+    for file in files:
+        stats.seen += 1
+        stats.bodies_fetched += 1
+        yield file.read_bytes()
+
+
+class ImapSource:
+    """The configured mailbox folder, read from the last UID seen for this letter."""
+
+    def __init__(self, settings: Settings, journal: Journal, letter: str, stats: ScanStats) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.stats = stats
+        self.key = (
+            f"imap://{settings.imap_username}@{settings.imap_host}/{settings.imap_folder}#{letter}"
+        )
+        self.label = f"{settings.imap_host}, папка {settings.imap_folder}"
+        self._position: tuple[int, int] | None = None
+
+    def messages(self, is_candidate: Candidate) -> Iterator[bytes]:
+        client = imap.connect(self.settings)
+        try:
+            yield from self._scan(client, is_candidate)
+        finally:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                client.logout()
+
+    def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[bytes]:
+        folder = self.settings.imap_folder
+        status, _ = client.select(imap.quote_folder(folder), readonly=True)
+        if status != "OK":
+            raise ServerError(f"В почтовом ящике нет папки «{folder}» (MAILER_IMAP_FOLDER).")
+        uidvalidity = int((client.response("UIDVALIDITY")[1] or [b"0"])[0] or 0)
+        known = self.journal.mailbox_position(self.key)
+        start = known[1] + 1 if known and known[0] == uidvalidity else 1
+        status, data = client.uid("SEARCH", f"UID {start}:*")
+        uids = [int(u) for u in (data[0] or b"").split() if int(u) >= start]
+        last = max(uids, default=known[1] if known and known[0] == uidvalidity else 0)
+        candidates: list[int] = []
+        for batch in _batches(uids):
+            status, rows = client.uid(
+                "FETCH", ",".join(map(str, batch)), f"(BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])"
+            )
+            for row in rows:
+                if not isinstance(row, tuple):
+                    continue
+                found = _UID.search(row[0])
+                if not found:
+                    continue
+                self.stats.seen += 1
+                self.stats.headers_fetched += 1
+                headers = BytesParser(policy=email.policy.default).parsebytes(
+                    row[1], headersonly=True
+                )
+                thread = _MSGID.findall(
+                    f"{headers.get('In-Reply-To', '')} {headers.get('References', '')}"
+                )
+                address = parseaddr(str(headers.get("From", "")))[1]
+                if is_candidate(
+                    address,
+                    str(headers.get("Subject", "")),
+                    thread,
+                    str(headers.get("Content-Type", "")),
+                ):
+                    candidates.append(int(found[1]))
+        for batch in _batches(candidates):
+            status, rows = client.uid("FETCH", ",".join(map(str, batch)), "(BODY.PEEK[])")
+            for row in rows:
+                if isinstance(row, tuple):
+                    self.stats.bodies_fetched += 1
+                    yield row[1]
+        self._position = (uidvalidity, last)
+
+    def commit(self) -> None:
+        """Remember how far we read; called once everything read has been recorded."""
+        if self._position is not None:
+            self.journal.set_mailbox_position(self.key, *self._position)
+
+
+def _batches(items: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
