@@ -45,7 +45,7 @@ def connect(settings: Settings) -> imaplib.IMAP4:
         ) from None
     try:
         password = settings.imap_password.get_secret_value() if settings.imap_password else ""
-        client.login(settings.imap_username or "", password)
+        login(client, settings.imap_username or "", password)
     except imaplib.IMAP4.error:
         client.shutdown()
         raise ServerError(
@@ -53,6 +53,16 @@ def connect(settings: Settings) -> imaplib.IMAP4:
             hint="Проверьте MAILER_IMAP_USERNAME и MAILER_IMAP_PASSWORD.",
         ) from None
     return client
+
+
+def login(client: imaplib.IMAP4, username: str, password: str) -> None:
+    """LOGIN for ASCII credentials; AUTHENTICATE PLAIN (UTF-8, RFC 4616) for others, which
+    imaplib's LOGIN cannot send."""
+    if username.isascii() and password.isascii():
+        client.login(username, password)
+        return
+    token = b"\0" + username.encode() + b"\0" + password.encode()
+    client.authenticate("PLAIN", lambda _challenge: token)
 
 
 def quote_folder(name: str) -> str:
@@ -68,11 +78,20 @@ class SentCopier:
         self.client: imaplib.IMAP4 | None = None
         self.stored = 0
         self.errors: list[str] = []
+        self.gave_up = False
 
     def append(self, message: bytes) -> None:
+        if self.gave_up:
+            self.errors.append("копия не сохранена: почтовый ящик недоступен")
+            return
         try:
             if self.client is None:
-                self.client = connect(self.settings)
+                try:
+                    self.client = connect(self.settings)
+                except ServerError:
+                    # a refused login or an unreachable mailbox: do not knock on every letter
+                    self.gave_up = True
+                    raise
             status, data = self.client.append(
                 quote_folder(self.settings.imap_sent_folder),
                 r"(\Seen)",

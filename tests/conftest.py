@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mailer.cli import cli
+from tests.imap_server import Dovecot, start_dovecot
 from tests.smtp_server import SmtpServer, start_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,3 +52,12 @@ def parse_strict(data: bytes) -> EmailMessage:
         for name, value in part.items():
             assert not getattr(value, "defects", ()), (name, value.defects)
     return message
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = start_dovecot()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -24,7 +24,29 @@ _ANY_NUMBER = re.compile(r"(?:№|N[o°]?\.?|исх\.?|вх\.?)\s*(\d[\w/\-–�
 
 
 def normalize_number(text: str) -> str:
-    return _SPACES.sub("", text.upper().translate(_DASHES).translate(_LOOKALIKES))
+    return _SPACES.sub("", text.upper().translate(_DASHES).translate(_LOOKALIKES)).replace("_", "/")
+
+
+_DASH_CLASS = "[-‐‑‒–—―−]"
+_CYRILLIC_TO_LATIN = dict(zip("АВСЕНКМОРТХУ", "ABCEHKMOPTXY", strict=True))
+_WORD = "0-9A-Za-zА-Яа-яЁё"
+
+
+def number_pattern(number: str) -> re.Pattern[str]:
+    """A registration number as people write it: any spacing, any dash, "_" for "/" (file
+    names cannot hold a slash), Latin letters that look like its Cyrillic ones."""
+    parts = []
+    for char in normalize_number(number):
+        if char == "-":
+            parts.append(_DASH_CLASS)
+        elif char == "/":
+            parts.append("[/_]")
+        elif char in _CYRILLIC_TO_LATIN:
+            parts.append(f"[{char}{_CYRILLIC_TO_LATIN[char]}]")
+        else:
+            parts.append(re.escape(char))
+    body = r"\s*".join(parts)
+    return re.compile(rf"(?<![{_WORD}]){body}(?![{_WORD}])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -39,9 +61,9 @@ class Match:
 class Matcher:
     def __init__(self, journal: Journal) -> None:
         self.by_message_id = journal.known_message_ids()
-        self.numbers = {
-            letter: normalize_number(number) for letter, number in journal.letter_numbers().items()
-        }
+        numbers = journal.letter_numbers()
+        self.numbers = {letter: normalize_number(number) for letter, number in numbers.items()}
+        self.patterns = {letter: number_pattern(number) for letter, number in numbers.items()}
         self.deliveries = journal.all_deliveries()
         self.by_address: dict[str, list[Delivery]] = {}
         self.by_domain: dict[tuple[str, str], list[Delivery]] = {}
@@ -70,14 +92,8 @@ class Matcher:
         return any(number in normalized for number in self.numbers.values())
 
     def _letters_cited(self, incoming: Incoming) -> list[str]:
-        haystack = normalize_number(
-            " ".join([incoming.subject, incoming.text, *incoming.attachment_names])
-        )
-        return [
-            letter
-            for letter, number in self.numbers.items()
-            if re.search(rf"(?<![0-9A-ZА-ЯЁ]){re.escape(number)}(?![0-9A-ZА-ЯЁ])", haystack)
-        ]
+        haystack = "\n".join([incoming.subject, incoming.text, *incoming.attachment_names])
+        return [letter for letter, pattern in self.patterns.items() if pattern.search(haystack)]
 
     def _cites_other(self, incoming: Incoming) -> bool:
         ours = set(self.numbers.values())

@@ -1,0 +1,425 @@
+"""Tracking replies against the recipient list: a corpus of realistic messages built from the
+letters actually sent, read from a real Dovecot and from mail exports."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run
+from tests.imap_server import Dovecot
+from tests.mail_corpus import (
+    REG,
+    bounce,
+    parse,
+    raw_reply_cp1251,
+    raw_reply_koi8_subject,
+    read_receipt,
+    reply,
+)
+from tests.smtp_server import SmtpServer
+
+EXTRA = (
+    "a1,glava@region.example.org,Орлов Пётр Ильич,Глава,Район 1\n"
+    "a2,priemnaya@region.example.org,Зайцев Игорь Ильич,Глава,Район 2\n"
+)
+
+# recipient id -> (state after tracking, how it was matched)
+EXPECTED: dict[str, tuple[str, str | None]] = {
+    "gryazi": ("replied", "thread"),
+    "lipetsk": ("replied", "number+sender"),
+    "volovo": ("replied", "number+sender"),
+    "dankov": ("replied", "number+sender"),
+    "dobrinka": ("replied", "number+sender"),
+    "dobroe": ("replied", "number+domain"),
+    "dolgorukovo": ("replied", "thread"),
+    "elets": ("replied", "thread"),
+    "eletsky": ("sent", None),  # auto-reply only
+    "krasnoe": ("sent", None),  # auto-reply only
+    "zadonsk": ("bounced", None),
+    "izmalkovo": ("bounced", None),
+    "lebedyan": ("sent", None),  # a delay notice is not a bounce
+    "lev-tolstoy": ("sent", None),  # read, not answered
+    "lipetsky": ("sent", None),  # a forward from an unknown address: review
+    "stanovoe": ("replied", "number+sender"),
+    "terbuny": ("replied", "number+sender"),
+    "usman": ("sent", None),  # about another letter: review
+    "khlevnoe": ("replied", "number+sender"),
+    "chaplygin": ("replied", "thread"),
+    "a1": ("sent", None),  # shared domain: review
+    "a2": ("sent", None),
+}
+
+
+def send_sample(
+    workdir: Path, smtp_server: SmtpServer, env: dict[str, str]
+) -> dict[str, EmailMessage]:
+    (workdir / "recipients.csv").write_text(
+        (workdir / "recipients.csv").read_text(encoding="utf-8") + EXTRA, encoding="utf-8"
+    )
+    result = run(["send", "quality-week", "--yes"], env={**smtp_server.env(), **env})
+    assert result.exit_code == 0, result.output
+    sent = {}
+    for item in smtp_server.handler.messages:
+        message = parse(item.data)
+        sent[str(message["X-Mailer-Recipient"])] = message
+    return sent
+
+
+def corpus(sent: dict[str, EmailMessage]) -> list[bytes]:
+    s = sent
+    subject = str(s["lipetsk"]["Subject"])
+    return [
+        # Thunderbird: thread headers
+        reply(
+            s["gryazi"],
+            "glava@gryazi.example.org",
+            "Информация направлена.",
+            message_id="<tb1@gryazi.example.org>",
+        ),
+        # the same message seen twice is recorded once
+        reply(
+            s["gryazi"],
+            "glava@gryazi.example.org",
+            "Информация направлена.",
+            message_id="<tb1@gryazi.example.org>",
+        ),
+        # Outlook: no thread headers, the original subject quoted
+        reply(
+            None,
+            "glava@lipetsk.example.org",
+            "Сообщаем о проведённых мероприятиях.",
+            subject=f"RE: {subject}",
+            message_id="<ol1@lipetsk.example.org>",
+        ),
+        # webmail: a new subject, the number in the text, spaced differently
+        reply(
+            None,
+            "glava@volovo.example.org",
+            "На № 02-06-4425 И38/10/-3327 от 12.10.2023 сообщаем следующее.",
+            subject="Ответ на письмо",
+            message_id="<wm1@volovo.example.org>",
+        ),
+        # dashes of every kind
+        reply(
+            None,
+            "glava@dankov.example.org",
+            "Текст.",
+            subject="на № 02–06–4425И38/10/–3327",
+            message_id="<d1@dankov.example.org>",
+        ),
+        # the number only in an attachment's name
+        reply(
+            None,
+            "glava@dobrinka.example.org",
+            "См. вложение.",
+            subject="Информация",
+            message_id="<a1@dobrinka.example.org>",
+            attachments=[("Информация на 02-06-4425И38_10_-3327.pdf", b"%PDF-1.4 report")],
+        ),
+        # a colleague at the same municipality, another address, citing the number
+        reply(
+            None,
+            "zam@dobroe.example.org",
+            f"Во исполнение письма № {REG} направляем отчёт.",
+            subject="Отчёт",
+            message_id="<c1@dobroe.example.org>",
+        ),
+        # a reply deeper in a thread: our Message-ID among the References only
+        reply(
+            None,
+            "glava@dolgorukovo.example.org",
+            "Дополнение.",
+            subject="Re: Re: дополнение",
+            message_id="<r3@dolgorukovo.example.org>",
+            headers={
+                "In-Reply-To": "<x2@economy.example.org>",
+                "References": f"{s['dolgorukovo']['Message-ID']} <x2@economy.example.org>",
+            },
+        ),
+        # from the second address of a recipient with two, thread kept
+        reply(
+            s["elets"],
+            "priemnaya@elets.example.org",
+            "Ответ приёмной.",
+            message_id="<p1@elets.example.org>",
+            attachments=[("Отчёт о Неделе качества.pdf", b"%PDF-1.4 elets")],
+        ),
+        # auto-replies: RFC 3834 header, X-Autoreply, Precedence, and subject alone
+        reply(
+            s["gryazi"],
+            "glava@gryazi.example.org",
+            "Я в отпуске.",
+            subject=f"Автоответ: {subject}",
+            message_id="<ar1@gryazi.example.org>",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        reply(
+            s["eletsky"],
+            "glava@eletsky.example.org",
+            "Out of office",
+            subject=f"Automatic reply: {subject}",
+            message_id="<ar2@eletsky.example.org>",
+            headers={"X-Autoreply": "yes"},
+        ),
+        reply(
+            None,
+            "glava@krasnoe.example.org",
+            "Нет на месте до 30.10.",
+            subject=f"Re: {subject}",
+            message_id="<ar3@krasnoe.example.org>",
+            headers={"Precedence": "auto_reply"},
+        ),
+        reply(
+            None,
+            "glava@elets.example.org",
+            "Меня нет на месте.",
+            subject=f"Автоответ: {subject}",
+            message_id="<ar4@elets.example.org>",
+        ),
+        # bounces: with the original's headers, and with the failed address only
+        bounce(
+            s["zadonsk"],
+            "glava@zadonsk.example.org",
+            with_original=True,
+            message_id="<b1@relay.example.org>",
+        ),
+        bounce(
+            s["izmalkovo"],
+            "glava@izmalkovo.example.org",
+            with_original=False,
+            message_id="<b2@relay.example.org>",
+        ),
+        bounce(
+            s["lebedyan"],
+            "glava@lebedyan.example.org",
+            with_original=False,
+            status="4.4.1",
+            message_id="<b3@relay.example.org>",
+        ),
+        # a read receipt
+        read_receipt(s["lev-tolstoy"], "glava@lev-tolstoy.example.org", "<mdn1@lt.example.org>"),
+        # a forward by someone not on the list
+        reply(
+            None,
+            "secretary@gmail.example.com",
+            f"Пересылаю ответ Липецкого округа на № {REG}.",
+            subject=f"Fwd: {subject}",
+            message_id="<f1@gmail.example.com>",
+        ),
+        # encodings: Windows-1251 subject with a KOI8-R body, KOI8-R subject
+        raw_reply_cp1251("glava@stanovoe.example.org", "<cp1@stanovoe.example.org>"),
+        raw_reply_koi8_subject("glava@terbuny.example.org", "<koi1@terbuny.example.org>"),
+        # about a different letter, and a message with no reference at all
+        reply(
+            None,
+            "glava@usman.example.org",
+            "На № 17-01/228 от 02.10.2023 сообщаем.",
+            subject="Ответ на запрос",
+            message_id="<o1@usman.example.org>",
+        ),
+        reply(
+            None,
+            "glava@usman.example.org",
+            "Поздравляем с праздником!",
+            subject="Поздравление",
+            message_id="<o2@usman.example.org>",
+        ),
+        # unrelated mail from a stranger is not even recorded
+        reply(
+            None,
+            "news@shop.example.com",
+            "Скидки!",
+            subject="Распродажа",
+            message_id="<spam@shop.example.com>",
+        ),
+        # HTML only, the number in the HTML
+        reply(
+            None,
+            "glava@khlevnoe.example.org",
+            f"Ответ на исх. № {REG}",
+            subject="Ответ",
+            html=True,
+            message_id="<h1@khlevnoe.example.org>",
+        ),
+        # hostile attachment names, thread kept
+        reply(
+            s["chaplygin"],
+            "glava@chaplygin.example.org",
+            "Отчёт во вложении.",
+            message_id="<e1@chaplygin.example.org>",
+            attachments=[
+                ("../../etc/passwd", b"x"),
+                ("CON.txt", b"y"),
+                ("/abs/отчёт.pdf", b"z"),
+                ("отчёт.pdf", b"w"),
+            ],
+        ),
+        # a domain shared by two recipients
+        reply(
+            None,
+            "zam@region.example.org",
+            f"На № {REG} сообщаем.",
+            subject="Ответ",
+            message_id="<sh1@region.example.org>",
+        ),
+    ]
+
+
+def check_outcome(workdir: Path, output: str) -> None:
+    status = run(["status", "quality-week", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    rows = {row["id"]: row for row in json.loads(status.output)}
+    for key in ("id", "email", "state", "sent_at", "replied_at", "matched_by", "reminders"):
+        assert key in rows["gryazi"]
+    for rid, (state, matched_by) in EXPECTED.items():
+        assert (rows[rid]["state"], rows[rid]["matched_by"]) == (state, matched_by), rid
+    assert "5.1.1" in (rows["zadonsk"]["note"] or "")
+    assert rows["lev-tolstoy"]["read_at"]
+    # review list: shown, never counted
+    for sender in (
+        "secretary@gmail.example.com",
+        "glava@usman.example.org",
+        "zam@region.example.org",
+    ):
+        assert sender in output
+    assert "ссылается на другое письмо" in output
+    assert "у нескольких получателей" in output
+    # attachments saved under the recipient's folder, names decoded, nothing outside it
+    folder = workdir / "replies" / "quality-week"
+    assert (folder / "elets" / "Отчёт о Неделе качества.pdf").read_bytes() == b"%PDF-1.4 elets"
+    saved = sorted(p.name for p in (folder / "chaplygin").iterdir())
+    assert saved == ["_CON.txt", "passwd", "отчёт (2).pdf", "отчёт.pdf"]
+    for path in workdir.rglob("*"):
+        assert path.resolve().is_relative_to(workdir.resolve())
+    assert not (workdir.parent / "etc").exists()
+
+
+def test_track_over_imap(workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot) -> None:
+    sent = send_sample(workdir, smtp_server, dovecot.env())
+    messages = corpus(sent)
+    assert len(messages) >= 25
+    for data in messages:
+        dovecot.append(data)
+
+    env = dovecot.env()
+    first = run(["track", "quality-week"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "Ответы: 12" in first.output, first.output
+    check_outcome(workdir, first.output)
+
+    # Once more over the unchanged mailbox: nothing fetched, nothing changed.
+    before = len(dovecot.fetch_counts())
+    second = run(["track", "quality-week"], env=env)
+    assert second.exit_code == 0, second.output
+    assert "Новых ответов нет." in second.output
+    deadline = time.monotonic() + 5
+    while len(dovecot.fetch_counts()) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert dovecot.fetch_counts()[-1] == (0, 0)  # Dovecot's own count: no headers, no bodies
+
+    # A new reply arrives: only it is fetched whole.
+    dovecot.append(
+        reply(
+            sent["usman"],
+            "glava@usman.example.org",
+            "Ответ по существу.",
+            message_id="<late@usman.example.org>",
+        )
+    )
+    before = len(dovecot.fetch_counts())
+    third = run(["track", "quality-week"], env=env)
+    assert "usman" in third.output
+    while len(dovecot.fetch_counts()) == before and time.monotonic() < deadline + 5:
+        time.sleep(0.02)
+    assert dovecot.fetch_counts()[-1] == (1, 1)
+
+
+@pytest.mark.parametrize("kind", ["maildir", "mbox", "eml"])
+def test_track_from_mail_exports(workdir: Path, smtp_server: SmtpServer, kind: str) -> None:
+    sent = send_sample(workdir, smtp_server, {})
+    messages = corpus(sent)
+    export = workdir / "export"
+    if kind == "maildir":
+        box = mailbox.Maildir(export, create=True)
+        for data in messages:
+            box.add(data)
+        source = export
+    elif kind == "mbox":
+        source = workdir / "export.mbox"
+        mbox = mailbox.mbox(source, create=True)
+        for data in messages:
+            mbox.add(data)
+        mbox.close()
+    else:
+        export.mkdir()
+        for number, data in enumerate(messages):
+            (export / f"{number:02d}.eml").write_bytes(data)
+        source = export
+    result = run(["track", "quality-week", "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    check_outcome(workdir, result.output)
+    again = run(["track", "quality-week", "--source", str(source)])
+    assert "Новых ответов нет." in again.output
+
+
+def test_mark_and_undo_an_answer_from_elsewhere(workdir: Path, smtp_server: SmtpServer) -> None:
+    send_sample(workdir, smtp_server, {})
+    result = run(["mark", "quality-week", "usman", "--replied", "--note", "СЭД, вх. № 123"])
+    assert result.exit_code == 0, result.output
+    rows = {
+        r["id"]: r for r in json.loads(run(["status", "quality-week", "--format", "json"]).output)
+    }
+    assert rows["usman"]["state"] == "replied"
+    assert rows["usman"]["matched_by"] == "manual"
+    assert rows["usman"]["note"] == "СЭД, вх. № 123"
+    undo = run(["mark", "quality-week", "usman", "--undo"])
+    assert undo.exit_code == 0
+    rows = {
+        r["id"]: r for r in json.loads(run(["status", "quality-week", "--format", "json"]).output)
+    }
+    assert rows["usman"]["state"] == "sent"
+    unknown = run(["mark", "quality-week", "nobody", "--replied"])
+    assert unknown.exit_code == 3
+    assert "nobody" in unknown.output
+
+
+def test_track_without_a_mailbox_says_what_to_do(workdir: Path, smtp_server: SmtpServer) -> None:
+    send_sample(workdir, smtp_server, {})
+    result = run(["track", "quality-week"])
+    assert result.exit_code == 4
+    assert "MAILER_IMAP_HOST" in result.output
+    assert "--source" in result.output
+
+
+def test_track_before_sending_is_a_clear_error(workdir: Path) -> None:
+    result = run(["track", "quality-week", "--source", str(workdir)])
+    assert result.exit_code == 3
+    assert "ещё не отправлялось" in result.output
+
+
+def test_sent_letters_are_copied_to_the_sent_folder(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    result = run(["send", "quality-week", "--yes"], env={**smtp_server.env(), **dovecot.env()})
+    assert result.exit_code == 0, result.output
+    assert "Копии сохранены в папке «Sent» почтового ящика: 20." in result.output
+    copies = dovecot.fetch_all("Sent")
+    assert sorted(copies) == sorted(m.data for m in smtp_server.handler.messages)
+
+
+def test_a_failed_copy_is_reported_and_never_fails_the_send(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    env = {**smtp_server.env(), **dovecot.env(MAILER_IMAP_PASSWORD="wrong")}
+    result = run(["send", "quality-week", "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Отправлено: 20." in result.output
+    assert "Копии не сохранились" in result.output
+    assert "Письма при этом отправлены." in result.output
+    assert len(smtp_server.handler.messages) == 20
