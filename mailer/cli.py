@@ -259,12 +259,25 @@ def status(settings: Settings, letter: str, output_format: str) -> None:
     width = max(len(r.id) for r in result.rows)
     for row in result.rows:
         state = STATE_TITLES.get(row.state, row.state)
-        when = (row.replied_at or row.sent_at or "")[:16].replace("T", " ")
+        when = _local_time(row.replied_at or row.sent_at)
         how = f" ({MATCHED_BY.get(row.matched_by or '', row.matched_by)})" if row.matched_by else ""
+        read = f" прочитано {_local_time(row.read_at)}" if row.read_at else ""
         note = f" — {row.note}" if row.note else ""
-        click.echo(f"  {row.id:<{width}}  {state:<20} {when:<16}{how}{note}")
+        click.echo(f"  {row.id:<{width}}  {state:<20} {when:<16}{how}{read}{note}")
     totals = ", ".join(f"{STATE_TITLES.get(k, k)}: {v}" for k, v in result.totals().items())
     click.echo(f"Итого: {totals}")
+
+
+def _local_time(stamp: str | None) -> str:
+    """The journal keeps UTC; people read their own clock, in Russian order."""
+    from datetime import datetime
+
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
+    except ValueError:
+        return stamp
 
 
 def _one_line(text: str) -> str:

@@ -423,3 +423,23 @@ def test_a_failed_copy_is_reported_and_never_fails_the_send(
     assert "Копии не сохранились" in result.output
     assert "Письма при этом отправлены." in result.output
     assert len(smtp_server.handler.messages) == 20
+
+
+def test_a_new_uidvalidity_rescans_without_recording_twice(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    import sqlite3
+
+    sent = send_sample(workdir, smtp_server, dovecot.env())
+    dovecot.append(
+        reply(sent["gryazi"], "glava@gryazi.example.org", "Ответ.", message_id="<u1@g.example.org>")
+    )
+    assert "Ответы: 1" in run(["track", "quality-week"], env=dovecot.env()).output
+    # the mailbox was rebuilt on the server: the UIDs we remember mean nothing any more
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        conn.execute("UPDATE mailbox_positions SET uidvalidity = 1, last_uid = 99")
+    again = run(["track", "quality-week"], env=dovecot.env())
+    assert again.exit_code == 0, again.output
+    assert "Просмотрено писем: 1" in again.output
+    assert "Уже учтены раньше: 1." in again.output
+    assert "Новых ответов нет." in again.output
