@@ -7,20 +7,15 @@ Sending is a stream: a bounded queue between building messages and a few SMTP co
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-import aiosmtplib
-
-from mailer import smtp
 from mailer.docx import DocxLetter
-from mailer.errors import LetterError, MailerError, ServerError
-from mailer.imap import SentCopier
-from mailer.journal import Delivery, Journal
+from mailer.errors import LetterError
+from mailer.journal import Journal
 from mailer.letter import Letter, load_letter
 from mailer.message import (
     DOCX_TYPE,
@@ -31,6 +26,7 @@ from mailer.message import (
     parse_sender,
     to_bytes,
 )
+from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.recipients import Recipient, RecipientList, load_recipients
 from mailer.render import RenderedLetter, Renderer
 from mailer.settings import Settings
@@ -141,22 +137,6 @@ class SendPlan:
         return self.prepared.letter
 
 
-@dataclass
-class SendSummary:
-    sent: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    deferred: list[tuple[str, str]] = field(default_factory=list)
-    uncertain: list[tuple[str, str]] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
-    slowdowns: int = 0
-    copies_stored: int = 0
-    copy_errors: list[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return not (self.failed or self.deferred or self.uncertain)
-
-
 def plan_send(
     settings: Settings,
     letter_name: str,
@@ -183,25 +163,14 @@ def plan_send(
     return SendPlan(prepared, to_send, sent, uncertain, interrupted, resend_uncertain)
 
 
-@dataclass(frozen=True)
-class _Job:
-    recipient: Recipient
-    delivery: Delivery
-    data: bytes
-
-
-ProgressCallback = Callable[[str, smtp.Outcome], None]
-
-
 def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> SendSummary:
     settings = plan.prepared.settings
     letter = plan.letter
-    summary = SendSummary()
     with Journal(settings.db) as journal:
         journal.lock()
         reg = letter.settings.registration
         journal.ensure_letter(letter.key, letter.settings.subject, reg.number, reg.date.isoformat())
-        summary.recovered = journal.recover_interrupted(letter.key)
+        recovered = journal.recover_interrupted(letter.key)
         journal.ensure_deliveries(
             letter.key,
             ((r.id, r.emails) for r in plan.prepared.recipients),
@@ -210,149 +179,21 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
         deliveries = journal.deliveries(letter.key)
         allowed = OWED_STATES + (("uncertain",) if plan.resend_uncertain else ())
         # Re-read states under the lock: another run may have sent some since the plan was made.
-        jobs = [r for r in plan.to_send if deliveries[r.id].state in allowed]
-        if jobs:
-            asyncio.run(_send_all(plan.prepared, journal, deliveries, jobs, summary, progress))
-    return summary
+        recipients = [r for r in plan.to_send if deliveries[r.id].state in allowed]
 
-
-async def _send_all(
-    prepared: Prepared,
-    journal: Journal,
-    deliveries: dict[str, Delivery],
-    recipients: list[Recipient],
-    summary: SendSummary,
-    progress: ProgressCallback | None,
-) -> None:
-    settings = prepared.settings
-    first = await smtp.connect(settings)  # a wrong password or a dead server stops us here
-    pacer = smtp.Pacer(settings.smtp_rate_per_minute, settings.smtp_retry_delay)
-    # A copy of each sent letter in the mailbox's Sent folder, as a mail client would keep;
-    # one IMAP connection behind a small queue, so a slow mailbox never holds letters in memory.
-    copier = SentCopier(settings) if settings.imap_configured and settings.imap_save_sent else None
-    copies: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
-    workers = min(settings.smtp_connections, len(recipients))
-    queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=workers * 2)
-
-    def jobs() -> Iterator[_Job]:
-        for recipient in recipients:
-            delivery = deliveries[recipient.id]
-            _, _, message = prepared.message(recipient, delivery.message_id)
-            yield _Job(recipient, delivery, to_bytes(message))
-
-    async def produce() -> None:
-        for job in jobs():
-            await queue.put(job)
-        for _ in range(workers):
-            await queue.put(None)
-
-    def record(job: _Job, outcome: smtp.Outcome, detail: str) -> None:
-        rid = job.recipient.id
-        if outcome is smtp.Outcome.SENT:
-            summary.sent.append(rid)
-        elif outcome is smtp.Outcome.FAILED:
-            summary.failed.append((rid, detail))
-        elif outcome is smtp.Outcome.UNCERTAIN:
-            summary.uncertain.append((rid, detail))
-        else:
-            summary.deferred.append((rid, detail))
-        if progress is not None:
-            progress(rid, outcome)
-
-    async def deliver(job: _Job, client: aiosmtplib.SMTP | None) -> aiosmtplib.SMTP | None:
-        delivery_id = job.delivery.id
-        last_error = ""
-        for attempt in range(1, settings.smtp_max_attempts + 1):
-            if attempt > 1:
-                await asyncio.sleep(min(settings.smtp_retry_delay * 2 ** (attempt - 2), 300))
-            if client is None:
-                try:
-                    client = await smtp.connect(settings)
-                except ServerError as exc:
-                    last_error = exc.message
-                    continue
-            await pacer.wait()
-            handed_over = False
-
-            def before_data() -> None:
-                nonlocal handed_over
-                journal.mark_sending(delivery_id)
-                handed_over = True
-
-            try:
-                result = await smtp.transmit(
-                    client, prepared.sender.address, job.recipient.emails, job.data, before_data
+        def outgoing() -> Iterator[Outgoing]:
+            for recipient in recipients:
+                delivery = deliveries[recipient.id]
+                _, _, message = plan.prepared.message(recipient, delivery.message_id)
+                yield Outgoing(
+                    recipient.id, recipient.emails, to_bytes(message), journal.ledger(delivery.id)
                 )
-            except asyncio.CancelledError:
-                if handed_over:
-                    journal.mark_uncertain(delivery_id, "рассылка прервана во время передачи")
-                raise
-            if result.connection_lost:
-                client.close()
-                client = None
-            if result.outcome is smtp.Outcome.SENT:
-                journal.mark_sent(delivery_id, result.detail)
-                if copier is not None:
-                    await copies.put(job.data)
-                pacer.speed_up()
-                record(job, result.outcome, result.detail)
-                return client
-            if result.outcome is smtp.Outcome.FAILED:
-                journal.mark_failed(delivery_id, result.detail)
-                record(job, result.outcome, result.detail)
-                return client
-            if result.outcome is smtp.Outcome.UNCERTAIN:
-                journal.mark_uncertain(delivery_id, result.detail)
-                record(job, result.outcome, result.detail)
-                return client
-            last_error = result.detail
-            if handed_over:
-                journal.mark_deferred(delivery_id, last_error)
-            if result.too_many:
-                pacer.slow_down()
-        journal.mark_deferred(delivery_id, last_error)
-        record(job, smtp.Outcome.DEFERRED, last_error)
-        return client
 
-    async def work(client: aiosmtplib.SMTP | None, index: int) -> None:
-        if client is None:
-            try:
-                client = await smtp.connect(settings)
-            except ServerError:
-                if index > 0:
-                    return  # the server takes fewer parallel connections: use the ones we have
-                raise
-        try:
-            while (job := await queue.get()) is not None:
-                client = await deliver(job, client)
-        finally:
-            if client is not None:
-                try:
-                    await asyncio.wait_for(client.quit(), timeout=5)
-                except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                    client.close()
-
-    async def store_copies() -> None:
-        assert copier is not None
-        while (data := await copies.get()) is not None:
-            await asyncio.to_thread(copier.append, data)
-        await asyncio.to_thread(copier.close)
-
-    try:
-        async with asyncio.TaskGroup() as outer:
-            if copier is not None:
-                outer.create_task(store_copies())
-            async with asyncio.TaskGroup() as group:
-                group.create_task(produce())
-                for index in range(workers):
-                    group.create_task(work(first if index == 0 else None, index))
-            await copies.put(None)
-    except* MailerError as errors:
-        raise errors.exceptions[0] from None
-    summary.slowdowns = pacer.slowdowns
-    if copier is not None:
-        summary.copies_stored = copier.stored
-        summary.copy_errors = copier.errors
+        summary = send_stream(
+            settings, plan.prepared.sender.address, outgoing(), len(recipients), progress
+        )
+        summary.recovered = recovered
+    return summary
 
 
 def uncertain_hint() -> str:

@@ -94,6 +94,26 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "reminders",
+        [
+            f"""CREATE TABLE reminders (
+                id INTEGER PRIMARY KEY,
+                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                sequence INTEGER NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL CHECK (state IN {STATES!r}),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                smtp_response TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                UNIQUE (delivery_id, sequence)
+            )""",
+        ],
+    ),
 ]
 
 
@@ -285,48 +305,57 @@ class Journal:
                 self._event(db, row["id"], "uncertain", INTERRUPTED, now)
         return [row["recipient_id"] for row in rows]
 
+    def ledger(self, delivery_id: int) -> Ledger:
+        """The state changes of the letter to one recipient."""
+        return Ledger(self, "deliveries", delivery_id, delivery_id, "")
+
+    def reminder_ledger(self, reminder: Reminder) -> Ledger:
+        return Ledger(
+            self,
+            "reminders",
+            reminder.id,
+            reminder.delivery_id,
+            f"напоминание {reminder.sequence}: ",
+        )
+
     def _set_state(
-        self, delivery_id: int, state: str, detail: str | None, **columns: object
+        self,
+        table: str,
+        row_id: int,
+        delivery_id: int,
+        state: str,
+        detail: str | None,
+        *,
+        count_attempt: bool = False,
+        **columns: object,
     ) -> None:
+        assert table in ("deliveries", "reminders")
         now = _now()
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        extra = f", {assignments}" if assignments else ""
+        assignments = "".join(f", {name} = ?" for name in columns)
+        attempt = ", attempts = attempts + 1" if count_attempt else ""
         with self.transaction() as db:
             db.execute(
-                f"UPDATE deliveries SET state = ?, updated_at = ?{extra} WHERE id = ?",  # noqa: S608 - column names are ours
-                (state, now, *columns.values(), delivery_id),
+                f"UPDATE {table} SET state = ?, updated_at = ?{attempt}{assignments} "  # noqa: S608 - names are ours
+                "WHERE id = ?",
+                (state, now, *columns.values(), row_id),
             )
             self._event(db, delivery_id, state, detail, now)
 
+    # The letter's own state changes, by delivery id (the send pipeline goes through ledgers).
     def mark_sending(self, delivery_id: int) -> None:
-        now = _now()
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? "
-                "WHERE id = ?",
-                (now, delivery_id),
-            )
-            self._event(db, delivery_id, "sending", None, now)
+        self.ledger(delivery_id).sending()
 
-    def mark_sent(self, delivery_id: int, response: str, warning: str | None = None) -> None:
-        self._set_state(
-            delivery_id,
-            "sent",
-            warning or response,
-            smtp_response=response,
-            sent_at=_now(),
-            last_error=warning,
-        )
-
-    def mark_failed(self, delivery_id: int, error: str) -> None:
-        self._set_state(delivery_id, "failed", error, last_error=error)
+    def mark_sent(self, delivery_id: int, response: str) -> None:
+        self.ledger(delivery_id).sent(response)
 
     def mark_deferred(self, delivery_id: int, error: str) -> None:
-        """A temporary failure: the letter was not accepted and is still owed."""
-        self._set_state(delivery_id, "pending", error, last_error=error)
+        self.ledger(delivery_id).deferred(error)
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        self.ledger(delivery_id).failed(error)
 
     def mark_uncertain(self, delivery_id: int, error: str) -> None:
-        self._set_state(delivery_id, "uncertain", error, last_error=error)
+        self.ledger(delivery_id).uncertain(error)
 
     def events(self, delivery_id: int) -> list[tuple[str, str | None]]:
         return [
@@ -348,9 +377,90 @@ class Journal:
     # Replies and what else comes back
 
     def known_message_ids(self) -> dict[str, Delivery]:
-        """Every Message-ID we sent, to the delivery it belongs to."""
+        """Every Message-ID we sent, letters and reminders, to the delivery it belongs to."""
         rows = self.db.execute("SELECT * FROM deliveries").fetchall()
-        return {row["message_id"]: _delivery(row) for row in rows}
+        known = {row["message_id"]: _delivery(row) for row in rows}
+        by_id = {d.id: d for d in known.values()}
+        for message_id, delivery_id in self.db.execute(
+            "SELECT message_id, delivery_id FROM reminders"
+        ):
+            known[message_id] = by_id[delivery_id]
+        return known
+
+    # Reminders
+
+    def reminders(self, letter: str) -> dict[int, list[Reminder]]:
+        """Per delivery, its reminders in order."""
+        rows = self.db.execute(
+            "SELECT r.* FROM reminders r JOIN deliveries d ON d.id = r.delivery_id "
+            "WHERE d.letter = ? ORDER BY r.delivery_id, r.sequence",
+            (letter,),
+        ).fetchall()
+        out: dict[int, list[Reminder]] = {}
+        for row in rows:
+            out.setdefault(row["delivery_id"], []).append(
+                Reminder(
+                    id=row["id"],
+                    delivery_id=row["delivery_id"],
+                    sequence=row["sequence"],
+                    message_id=row["message_id"],
+                    state=row["state"],
+                    attempts=row["attempts"],
+                    last_error=row["last_error"],
+                    created_at=row["created_at"],
+                    sent_at=row["sent_at"],
+                )
+            )
+        return out
+
+    def add_reminders(self, new: Iterable[tuple[int, int, str]]) -> None:
+        """Create pending reminders (delivery id, sequence, Message-ID chosen now)."""
+        now = _now()
+        with self.transaction() as db:
+            for delivery_id, sequence, message_id in new:
+                db.execute(
+                    "INSERT INTO reminders (delivery_id, sequence, message_id, state, created_at, "
+                    "updated_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                    (delivery_id, sequence, message_id, now, now),
+                )
+                self._event(db, delivery_id, "pending", f"напоминание {sequence}: добавлено", now)
+
+    def recover_interrupted_reminders(self, letter: str) -> list[int]:
+        """Reminders left in 'sending' by a run that died become uncertain."""
+        now = _now()
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT r.id, r.delivery_id, r.sequence FROM reminders r "
+                "JOIN deliveries d ON d.id = r.delivery_id "
+                "WHERE d.letter = ? AND r.state = 'sending'",
+                (letter,),
+            ).fetchall()
+            for row in rows:
+                db.execute(
+                    "UPDATE reminders SET state = 'uncertain', last_error = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (INTERRUPTED, now, row["id"]),
+                )
+                self._event(
+                    db,
+                    row["delivery_id"],
+                    "uncertain",
+                    f"напоминание {row['sequence']}: {INTERRUPTED}",
+                    now,
+                )
+        return [row["delivery_id"] for row in rows]
+
+    def letters_overview(self) -> list[tuple[str, str, str, str, int, int]]:
+        """Every letter in the journal: key, subject, number, date, recipients, sent."""
+        return [
+            tuple(row)
+            for row in self.db.execute(
+                "SELECT l.key, l.subject, l.reg_number, l.reg_date, COUNT(d.id), "
+                "SUM(CASE WHEN d.state = 'sent' THEN 1 ELSE 0 END) "
+                "FROM letters l LEFT JOIN deliveries d ON d.letter = l.key "
+                "GROUP BY l.key ORDER BY l.reg_date DESC, l.key"
+            )
+        ]
 
     def letter_numbers(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self.db.execute("SELECT key, reg_number FROM letters")}
@@ -462,6 +572,86 @@ class ReplyRecord:
     source: str | None = None
     id: int | None = None
     recorded_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One message's state changes: sending, then sent, failed, deferred or uncertain.
+
+    "sending" is committed before the message data goes to the server, the outcome right after
+    the server's answer."""
+
+    journal: Journal
+    table: str
+    row_id: int
+    delivery_id: int
+    prefix: str
+
+    def sending(self) -> None:
+        self.journal._set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            "sending",
+            self.prefix or None,
+            count_attempt=True,
+        )
+
+    def sent(self, response: str) -> None:
+        self.journal._set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            "sent",
+            self.prefix + response,
+            smtp_response=response,
+            sent_at=_now(),
+            last_error=None,
+        )
+
+    def failed(self, error: str) -> None:
+        self.journal._set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            "failed",
+            self.prefix + error,
+            last_error=error,
+        )
+
+    def deferred(self, error: str) -> None:
+        """A temporary failure: not accepted, still owed."""
+        self.journal._set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            "pending",
+            self.prefix + error,
+            last_error=error,
+        )
+
+    def uncertain(self, error: str) -> None:
+        self.journal._set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            "uncertain",
+            self.prefix + error,
+            last_error=error,
+        )
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: int
+    delivery_id: int
+    sequence: int
+    message_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
 
 
 INTERRUPTED = (
