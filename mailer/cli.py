@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from mailer.errors import MailerError
+from mailer.outbox import SendSummary
 from mailer.settings import Settings, load_settings
 
 EXIT_OK = 0
@@ -132,6 +133,80 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
     for problem in report.problems:
         click.echo(f"  {problem}")
     raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+
+
+@cli.command()
+@click.argument("letter")
+@recipients_option
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Где искать ответы: выгрузка почты вместо почтового ящика (как у track).",
+)
+@click.option("--skip-track", is_flag=True, help="Не проверять почту: напомнить по журналу.")
+@click.option("--yes", "-y", is_flag=True, help="Не спрашивать подтверждения.")
+@click.option("--dry-run", is_flag=True, help="Собрать напоминания в папку и ничего не отправлять.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Папка для --dry-run (по умолчанию preview/ИМЯ_ПИСЬМА-напоминания).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Не ждать минимального интервала между письмами (максимум и ответы соблюдаются).",
+)
+@with_settings
+def remind(
+    settings: Settings,
+    letter: str,
+    recipients: Path | None,
+    source: Path | None,
+    skip_track: bool,
+    yes: bool,
+    dry_run: bool,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Напомнить тем, кто получил письмо и не ответил."""
+    from mailer.reminders import execute_remind, plan_remind, preview_remind
+
+    plan = plan_remind(
+        settings, letter, recipients, source=source, skip_track=skip_track, force=force
+    )
+    if plan.track is not None:
+        new = [r for r in plan.track.new if r.kind in ("reply", "bounce")]
+        click.echo(f"Почта проверена ({plan.track.source}): новых ответов и возвратов: {len(new)}.")
+    else:
+        click.echo("Почта не проверялась (--skip-track): решение по данным журнала.")
+    click.echo(f"Напоминание: {plan.title}.")
+    if plan.skipped:
+        click.echo(f"Не получат напоминание ({len(plan.skipped)}):")
+        for rid, reason in plan.skipped.items():
+            click.echo(f"  {rid}: {reason}")
+    if not plan.due:
+        click.echo("Напоминать некому.")
+        return
+    click.echo(f"Получат напоминание ({len(plan.due)}):")
+    for item in plan.due:
+        again = " (продолжение прерванной отправки)" if item.resume else ""
+        click.echo(
+            f"  {item.recipient.id}: {_one_line(item.recipient.full_name)} "
+            f"<{', '.join(item.recipient.emails)}>, напоминание {item.sequence}{again}"
+        )
+    if dry_run:
+        index = preview_remind(plan, out)
+        click.echo(f"Пробный запуск: напоминания собраны в {index.parent}, ничего не отправлено.")
+        click.echo(f"Откройте в браузере: {index.resolve().as_uri()}")
+        return
+    if not yes and not click.confirm("Отправить напоминания?", default=False):
+        click.echo("Отменено. Ничего не отправлено.")
+        raise click.exceptions.Exit(EXIT_CANCELLED)
+    with click.progressbar(length=len(plan.due), label="Отправка", file=sys.stderr) as bar:
+        summary = execute_remind(plan, progress=lambda _rid, _outcome: bar.update(1))
+    _report_sending(settings, summary, "Напоминаний отправлено")
 
 
 KIND_TITLES = {
@@ -367,12 +442,21 @@ def send(
     with click.progressbar(length=len(plan.to_send), label="Отправка", file=sys.stderr) as bar:
         summary = execute_send(plan, progress=lambda _rid, _outcome: bar.update(1))
 
+    _report_sending(settings, summary, "Отправлено", stuck)
+
+
+def _report_sending(
+    settings: Settings, summary: SendSummary, sent_title: str, stuck: list[str] | None = None
+) -> None:
+    """The end of a sending run: what went, what did not, and the exit code."""
+    from mailer.campaign import uncertain_hint
+
     if summary.recovered:
         click.echo(
             f"Прошлый запуск прервался при передаче писем: {', '.join(summary.recovered)} — "
             "отмечены как «неизвестно, дошло ли»."
         )
-    click.echo(f"Отправлено: {len(summary.sent)}.")
+    click.echo(f"{sent_title}: {len(summary.sent)}.")
     if summary.copies_stored:
         click.echo(
             f"Копии сохранены в папке «{settings.imap_sent_folder}» почтового ящика: "

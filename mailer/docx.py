@@ -65,9 +65,17 @@ def _paragraph_xml(block: Block) -> str:
 class DocxLetter:
     """The letter's DOCX, built once; ``fill`` gives one recipient's file as bytes."""
 
-    def __init__(self, letter: Letter) -> None:
+    def __init__(
+        self,
+        letter: Letter,
+        *,
+        title: str | None = None,
+        registration: tuple[str, dt.date | None] | None = None,
+    ) -> None:
+        """``title`` and ``registration`` (number, date) replace the letter's own, for a
+        reminder that is a letter of its own."""
         self.letter = letter
-        document_xml, static_zip = _build_skeleton(letter)
+        document_xml, static_zip = _build_skeleton(letter, title, registration)
         self._static_zip = static_zip
         body_at = document_xml.index(BODY)
         p_start = max(
@@ -155,7 +163,9 @@ def _cell_paragraph(
     return paragraph
 
 
-def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
+def _build_skeleton(
+    letter: Letter, title_text: str | None, registration: tuple[str, dt.date | None] | None
+) -> tuple[str, bytes]:
     """Lay out the letter with python-docx; return document.xml and a ZIP of every other part."""
     import docx
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
@@ -194,7 +204,7 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
     fonts.set(qn("w:cs"), FONT)
 
     core = document.core_properties
-    core.title = settings.subject
+    core.title = title_text or settings.subject
     core.author = org.short_name
     core.comments = f"Исх. {letter.registration_label}"
     core.last_modified_by = org.short_name
@@ -223,9 +233,13 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
         for line in (c for c in contacts if c):
             _cell_paragraph(left, line, size=SMALL_PT, align="center")
         _cell_paragraph(left, "", size=SMALL_PT)
-    reg = settings.registration
+    number, date = registration or (settings.registration.number, settings.registration.date)
     _cell_paragraph(
-        left, f"{date_numeric(reg.date)} № {reg.number}", size=SMALL_PT, align="center", first=first
+        left,
+        f"{date_numeric(date) if date else '___________'} № {number or '_______________'}",
+        size=SMALL_PT,
+        align="center",
+        first=first,
     )
     ref = settings.reference
     ref_number = ref.number or "_______________"
@@ -236,7 +250,7 @@ def _build_skeleton(letter: Letter) -> tuple[str, bytes]:
 
     document.add_paragraph()
     title = document.add_paragraph()
-    title_run = title.add_run(settings.subject)
+    title_run = title.add_run(title_text or settings.subject)
     title_run.bold = True
     document.add_paragraph()
     salutation = document.add_paragraph(SALUTATION)

@@ -70,6 +70,20 @@ class GroupAddress(_Model):
     salutation: str = "Уважаемые коллеги!"
 
 
+class ReminderPolicy(_Model):
+    """How non-responders are reminded (`mailer remind`)."""
+
+    # The reminder's title in its DOCX; by default "Напоминание к письму от … № …".
+    subject: str | None = None
+    # Its own outgoing registration number, if the office registers reminders.
+    number: str = ""
+    max_count: int = Field(default=2, ge=0, le=10)
+    # Calendar days at least between two messages to one recipient.
+    min_interval_days: int = Field(default=5, ge=0, le=365)
+    # Remind only once the reply deadline has passed.
+    wait_for_deadline: bool = False
+
+
 class LetterSettings(_Model):
     subject: str = Field(min_length=1)
     mode: Literal["personal", "list"] = "personal"
@@ -88,6 +102,7 @@ class LetterSettings(_Model):
     recipients: str | None = None
     read_receipt: bool = False
     email_subject: str | None = None
+    reminder: ReminderPolicy = ReminderPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:

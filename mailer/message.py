@@ -87,6 +87,8 @@ def build_message(
     reply_to: str | None = None,
     read_receipt: bool = False,
     date: datetime | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
 ) -> EmailMessage:
     message = EmailMessage(policy=POLICY)
     message["From"] = sender.header()
@@ -97,6 +99,10 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = format_datetime(date or datetime.now().astimezone())
     message["Message-ID"] = message_id
+    if in_reply_to:
+        # a reminder stays in the original's thread
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = " ".join(references or [in_reply_to])
     if reply_to:
         message["Reply-To"] = reply_to
     if read_receipt:

@@ -18,9 +18,11 @@ from mailer.campaign import prepare
 from mailer.errors import OutputError
 from mailer.letter import Letter
 from mailer.message import html_page, to_bytes
+from mailer.recipients import Recipient
+from mailer.render import Addressing
 from mailer.russian import date_numeric, date_words, filename_safe
 from mailer.settings import Settings
-from mailer.text import to_html
+from mailer.text import Block, to_html
 
 MARKER = ".mailer-preview"
 PREVIEW_ROOT = Path("preview")
@@ -64,48 +66,91 @@ def _link(name: str, label: str) -> str:
     return f'<a href="{quote(name)}">{html.escape(label)}</a>'
 
 
+class PreviewWriter:
+    """Writes a preview folder: each recipient's files, then an index.html listing them."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        _claim_folder(folder)
+        self.folder = folder
+        self.width = len(str(count))
+        self.rows: list[str] = []
+
+    def write_shared(self, name: str, data: bytes) -> str:
+        (self.folder / name).write_bytes(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def add(
+        self,
+        recipient: Recipient,
+        addressing: Addressing,
+        subject: str,
+        email_blocks: list[Block],
+        eml: bytes,
+        docx_name: str,
+        docx: bytes | None,
+    ) -> None:
+        """One recipient; ``docx`` None when the document is the shared one already written."""
+        number = len(self.rows) + 1
+        prefix = f"{number:0{self.width}d} {filename_safe(recipient.id)}"
+        eml_name = f"{prefix}.eml"
+        html_name = f"{prefix}.html"
+        (self.folder / eml_name).write_bytes(eml)
+        (self.folder / html_name).write_text(html_page(subject, email_blocks), encoding="utf-8")
+        if docx is not None:
+            docx_name = f"{number:0{self.width}d} {docx_name}"
+            (self.folder / docx_name).write_bytes(docx)
+        addressee = html.escape(addressing.addressee).replace("\n", "<br>")
+        emails = "<br>".join(html.escape(e) for e in recipient.emails)
+        self.rows.append(
+            f'<tr id="r-{html.escape(recipient.id)}"><td>{number}</td>'
+            f"<td><b>{addressee}</b><br><small>{html.escape(recipient.full_name)}"
+            f" · id {html.escape(recipient.id)}</small></td>"
+            f"<td>{emails}</td>"
+            f"<td>{html.escape(addressing.salutation)}</td>"
+            f"<td>{_link(docx_name, 'документ .docx')}<br>{_link(eml_name, 'письмо .eml')}<br>"
+            f"{_link(html_name, 'текст письма')}</td></tr>"
+            f'<tr class="text"><td></td><td colspan="4"><details><summary>Текст письма</summary>'
+            f"{to_html(email_blocks)}</details></td></tr>"
+        )
+
+    def finish(self, heading: str, facts: list[tuple[str, str]]) -> Path:
+        """``facts``: (label, HTML) pairs shown above the list."""
+        fact_rows = "".join(
+            f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>" for label, value in facts
+        )
+        now = datetime.now()
+        page = _INDEX.format(
+            title=html.escape(f"Предпросмотр: {heading}"),
+            subject=html.escape(heading),
+            made=html.escape(date_numeric(now.date()) + now.strftime(" %H:%M")),
+            facts=fact_rows,
+            rows="\n".join(self.rows),
+        )
+        index = self.folder / "index.html"
+        index.write_text(page, encoding="utf-8")
+        return index
+
+
 def run_preview(
     settings: Settings, letter_name: str, recipients: Path | None, out: Path | None
 ) -> PreviewResult:
     prepared = prepare(settings, letter_name, recipients)
     letter = prepared.letter
-    folder = out or PREVIEW_ROOT / letter.key
-    _claim_folder(folder)
+    writer = PreviewWriter(out or PREVIEW_ROOT / letter.key, len(prepared.recipients))
 
     shared_sha = None
     if prepared.shared_docx is not None:
-        shared_name = letter.docx_name(None)
-        (folder / shared_name).write_bytes(prepared.shared_docx)
-        shared_sha = hashlib.sha256(prepared.shared_docx).hexdigest()
-
-    rows = []
-    width = len(str(len(prepared.recipients)))
+        shared_sha = writer.write_shared(letter.docx_name(None), prepared.shared_docx)
     for number, recipient in enumerate(prepared.recipients, start=1):
-        prefix = f"{number:0{width}d} {filename_safe(recipient.id)}"
         rendered, docx, message = prepared.message(recipient, f"<preview.{number}@mailer.invalid>")
-        eml_name = f"{prefix}.eml"
-        html_name = f"{prefix}.html"
-        (folder / eml_name).write_bytes(to_bytes(message))
-        (folder / html_name).write_text(
-            html_page(letter.email_subject, rendered.email_blocks), encoding="utf-8"
-        )
-        if prepared.shared_docx is None:
-            docx_name = f"{number:0{width}d} {rendered.docx_name}"
-            (folder / docx_name).write_bytes(docx)
-        else:
-            docx_name = letter.docx_name(None)
-        addressee = html.escape(rendered.addressing.addressee).replace("\n", "<br>")
-        emails = "<br>".join(html.escape(e) for e in recipient.emails)
-        rows.append(
-            f'<tr id="r-{html.escape(recipient.id)}"><td>{number}</td>'
-            f"<td><b>{addressee}</b><br><small>{html.escape(recipient.full_name)}"
-            f" · id {html.escape(recipient.id)}</small></td>"
-            f"<td>{emails}</td>"
-            f"<td>{html.escape(rendered.addressing.salutation)}</td>"
-            f"<td>{_link(docx_name, 'документ .docx')}<br>{_link(eml_name, 'письмо .eml')}<br>"
-            f"{_link(html_name, 'текст письма')}</td></tr>"
-            f'<tr class="text"><td></td><td colspan="4"><details><summary>Текст письма</summary>'
-            f"{to_html(rendered.email_blocks)}</details></td></tr>"
+        writer.add(
+            recipient,
+            rendered.addressing,
+            letter.email_subject,
+            rendered.email_blocks,
+            to_bytes(message),
+            rendered.docx_name if prepared.shared_docx is None else letter.docx_name(None),
+            docx if prepared.shared_docx is None else None,
         )
 
     s = letter.settings
@@ -132,19 +177,8 @@ def run_preview(
         facts.append(
             ("Документ для всех", f"{_link(name, name)}<br><small>SHA-256 {shared_sha}</small>")
         )
-    fact_rows = "".join(
-        f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>" for label, value in facts
-    )
-    page = _INDEX.format(
-        title=html.escape(f"Предпросмотр: {s.subject}"),
-        subject=html.escape(s.subject),
-        made=html.escape(date_numeric(datetime.now().date()) + datetime.now().strftime(" %H:%M")),
-        facts=fact_rows,
-        rows="\n".join(rows),
-    )
-    index = folder / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return PreviewResult(folder, index, len(prepared.recipients), shared_sha)
+    index = writer.finish(s.subject, facts)
+    return PreviewResult(writer.folder, index, len(prepared.recipients), shared_sha)
 
 
 _INDEX = """<!DOCTYPE html>

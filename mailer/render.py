@@ -29,6 +29,8 @@ from mailer.text import Block, parse_blocks
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 EMAIL_TEMPLATE = "email.j2"
+REMINDER_TEMPLATE = "reminder.j2"
+REMINDER_EMAIL_TEMPLATE = "reminder_email.j2"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Renderer:
         self._body = self._load(BODY_TEMPLATE)
         self._email = self._load(EMAIL_TEMPLATE)
         self._letter_context = self._make_letter_context()
+        self._reminder_body: jinja2.Template | None = None
+        self._reminder_email: jinja2.Template | None = None
 
     def _load(self, name: str) -> jinja2.Template:
         try:
@@ -173,6 +177,22 @@ class Renderer:
         docx_blocks = parse_blocks(self._run(self._body, context, who)) if personal else None
         email_blocks = parse_blocks(self._run(self._email, context, who))
         return RenderedLetter(recipient, addressing, email_blocks, docx_blocks, docx_name)
+
+    def render_reminder(
+        self, recipient: Recipient, reminder: dict[str, Any]
+    ) -> tuple[Addressing, list[Block], list[Block]]:
+        """A reminder's DOCX body and email text; ``reminder`` holds its own variables."""
+        if self._reminder_body is None or self._reminder_email is None:
+            self._reminder_body = self._load(REMINDER_TEMPLATE)
+            self._reminder_email = self._load(REMINDER_EMAIL_TEMPLATE)
+        addressing = address(recipient)
+        who = f"напоминание, получатель {recipient.id}"
+        context = self._context(recipient, addressing)
+        context["reminder"] = reminder
+        context["docx_name"] = reminder["docx_name"]
+        body = parse_blocks(self._run(self._reminder_body, context, who))
+        email = parse_blocks(self._run(self._reminder_email, context, who))
+        return addressing, body, email
 
     def check_all(self, recipients: Iterable[Recipient]) -> None:
         """Render every recipient's text once, so that no error waits until mid-send."""

@@ -113,7 +113,7 @@ CASES: list[tuple[str, Callable[[Path], object], int, list[str]]] = [
     (
         "missing attachment",
         lambda d: edit(
-            d / LETTER / "letter.toml", "deadline = ", 'attachments = ["План.pdf"]\ndeadline = '
+            d / LETTER / "letter.toml", "\ndeadline = ", '\nattachments = ["План.pdf"]\ndeadline = '
         ),
         3,
         ["План.pdf", "не найден"],
@@ -132,7 +132,7 @@ CASES: list[tuple[str, Callable[[Path], object], int, list[str]]] = [
     ),
     (
         "misspelt field",
-        lambda d: edit(d / LETTER / "letter.toml", "deadline =", "dedline ="),
+        lambda d: edit(d / LETTER / "letter.toml", "\ndeadline =", "\ndedline ="),
         3,
         ["dedline", "неизвестное поле"],
     ),

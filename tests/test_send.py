@@ -324,7 +324,7 @@ def test_read_receipt_is_requested_when_the_letter_asks(
     settings = workdir / "letters" / "quality-week" / "letter.toml"
     settings.write_text(
         settings.read_text(encoding="utf-8").replace(
-            "deadline = ", "read_receipt = true\ndeadline = "
+            "\ndeadline = ", "\nread_receipt = true\ndeadline = "
         ),
         encoding="utf-8",
     )

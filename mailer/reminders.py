@@ -1,0 +1,296 @@
+"""`mailer remind`: a reminder to each recipient who was sent the letter and has not answered.
+
+A reminder to someone who has already answered is the worst mistake this tool can make, so the
+mailbox is read first (track), and the decision is made again under the journal's lock right
+before sending. Each reminder is an official letter of its own (email and DOCX) in the
+original's thread, with the original attached again; it has its own row in the journal and goes
+through the same outbox as the letter: never twice, resumable after a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailer.campaign import Prepared, prepare
+from mailer.docx import DocxLetter
+from mailer.errors import InputError, MailerError
+from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
+from mailer.message import DOCX_TYPE, Attachment, build_message, new_message_id, to_bytes
+from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
+from mailer.preview import PREVIEW_ROOT, PreviewWriter
+from mailer.recipients import Recipient
+from mailer.replies.track import TrackSummary, run_track
+from mailer.russian import date_numeric, filename_safe
+from mailer.settings import Settings
+from mailer.status import ANSWERS
+
+RESUMABLE = ("pending", "failed")
+UNKNOWN = ("sending", "uncertain")
+
+
+@dataclass(frozen=True)
+class Due:
+    recipient: Recipient
+    delivery: Delivery
+    sequence: int
+    resume: Reminder | None  # an owed reminder of a run that did not finish
+
+
+@dataclass
+class RemindPlan:
+    prepared: Prepared
+    today: dt.date
+    due: list[Due]
+    skipped: dict[str, str] = field(default_factory=dict)
+    track: TrackSummary | None = None
+    force: bool = False
+
+    @property
+    def title(self) -> str:
+        policy = self.prepared.letter.settings.reminder
+        return policy.subject or f"Напоминание {self.prepared.letter.citation}"
+
+
+def _parse_time(stamp: str | None) -> dt.date | None:
+    if not stamp:
+        return None
+    return dt.datetime.fromisoformat(stamp).astimezone().date()
+
+
+def decide(
+    prepared: Prepared,
+    journal: Journal,
+    today: dt.date,
+    force: bool,
+) -> tuple[list[Due], dict[str, str]]:
+    """Who gets a reminder now, and why each of the others does not."""
+    letter = prepared.letter
+    policy = letter.settings.reminder
+    deliveries = journal.deliveries(letter.key)
+    reminders = journal.reminders(letter.key)
+    records: dict[int, list[ReplyRecord]] = {}
+    for record in journal.replies(letter.key):
+        if record.delivery_id is not None:
+            records.setdefault(record.delivery_id, []).append(record)
+    due: list[Due] = []
+    skipped: dict[str, str] = {}
+    for recipient in prepared.recipients:
+        delivery = deliveries.get(recipient.id)
+        if delivery is None or delivery.state != "sent":
+            state = delivery.state if delivery else "не отправлялось"
+            skipped[recipient.id] = f"письмо не доставлено ({state})"
+            continue
+        kinds = {r.kind for r in records.get(delivery.id, [])}
+        if kinds & set(ANSWERS):
+            skipped[recipient.id] = "ответил"
+            continue
+        if "bounce" in kinds:
+            skipped[recipient.id] = "адрес не принял письмо (возврат)"
+            continue
+        own = reminders.get(delivery.id, [])
+        owed = [r for r in own if r.state in RESUMABLE]
+        if owed:
+            due.append(Due(recipient, delivery, owed[0].sequence, owed[0]))
+            continue
+        if any(r.state in UNKNOWN for r in own):
+            skipped[recipient.id] = "неизвестно, дошло ли прошлое напоминание"
+            continue
+        sent = [r for r in own if r.state == "sent"]
+        if len(sent) >= policy.max_count:
+            skipped[recipient.id] = f"отправлено напоминаний: {len(sent)} (это максимум)"
+            continue
+        if policy.wait_for_deadline and letter.deadline and today <= letter.deadline:
+            skipped[recipient.id] = f"срок ответа ({date_numeric(letter.deadline)}) не наступил"
+            continue
+        last = max(
+            (
+                d
+                for d in [_parse_time(delivery.sent_at), *(_parse_time(r.sent_at) for r in sent)]
+                if d is not None
+            ),
+            default=None,
+        )
+        if last is not None and not force and (today - last).days < policy.min_interval_days:
+            skipped[recipient.id] = (
+                f"последнее письмо {date_numeric(last)}: интервал меньше "
+                f"{policy.min_interval_days} дн."
+            )
+            continue
+        due.append(Due(recipient, delivery, len(sent) + 1, None))
+    return due, skipped
+
+
+def plan_remind(
+    settings: Settings,
+    letter_name: str,
+    recipients: Path | None = None,
+    *,
+    source: Path | None = None,
+    skip_track: bool = False,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> RemindPlan:
+    prepared = prepare(settings, letter_name, recipients)
+    today = today or dt.date.today()
+    _check_templates(prepared, today)
+    track = None
+    if not skip_track:
+        try:
+            track = run_track(settings, letter_name, source)
+        except MailerError as exc:
+            raise type(exc)(
+                f"Не удалось проверить ответы перед напоминанием: {exc.message}",
+                hint=(exc.hint + "\n" if exc.hint else "")
+                + "Напоминания не отправлены. Чтобы напомнить по тем ответам, что уже есть в "
+                "журнале, добавьте --skip-track.",
+            ) from None
+    with Journal(settings.db) as journal:
+        if not journal.deliveries(prepared.letter.key):
+            raise InputError(
+                f"Письмо «{prepared.letter.key}» ещё не отправлялось: напоминать не о чем."
+            )
+        due, skipped = decide(prepared, journal, today, force)
+    return RemindPlan(prepared, today, due, skipped, track, force)
+
+
+def _reminder_vars(
+    plan_letter: Any, today: dt.date, sequence: int, docx_name: str
+) -> dict[str, Any]:
+    deadline = plan_letter.deadline
+    return {
+        "sequence": sequence,
+        "date": today,
+        "overdue": bool(deadline and today > deadline),
+        "docx_name": docx_name,
+    }
+
+
+def _check_templates(prepared: Prepared, today: dt.date) -> None:
+    for recipient in prepared.recipients:
+        prepared.renderer.render_reminder(
+            recipient, _reminder_vars(prepared.letter, today, 1, "напоминание.docx")
+        )
+
+
+class _ReminderBuilder:
+    def __init__(self, plan: RemindPlan) -> None:
+        self.plan = plan
+        letter = plan.prepared.letter
+        policy = letter.settings.reminder
+        self.document = DocxLetter(
+            letter, title=plan.title, registration=(policy.number, plan.today)
+        )
+
+    def build(self, due: Due, message_id: str, thread: list[str]) -> tuple[bytes, bytes, str]:
+        prepared = self.plan.prepared
+        letter = prepared.letter
+        recipient = due.recipient
+        label = recipient.organization or recipient.full_name or recipient.id
+        reg = letter.settings.registration
+        docx_name = filename_safe(
+            f"Напоминание {due.sequence} к письму {date_numeric(reg.date)} № {reg.number} — {label}"
+        )
+        docx_name += ".docx"
+        addressing, body, email_blocks = prepared.renderer.render_reminder(
+            recipient, _reminder_vars(letter, self.plan.today, due.sequence, docx_name)
+        )
+        reminder_docx = self.document.fill(addressing.addressee, addressing.salutation, body)
+        original, original_docx = prepared.render(recipient)
+        attachments = [
+            Attachment(docx_name, reminder_docx, *DOCX_TYPE),
+            Attachment(original.docx_name, original_docx, *DOCX_TYPE),
+            *prepared.extra_attachments,
+        ]
+        message = build_message(
+            sender=prepared.sender,
+            to_name=recipient.full_name,
+            to_addresses=recipient.emails,
+            subject=f"Напоминание: {letter.email_subject}",
+            blocks=email_blocks,
+            attachments=attachments,
+            message_id=message_id,
+            letter_key=letter.key,
+            recipient_id=recipient.id,
+            reply_to=prepared.settings.reply_to,
+            read_receipt=letter.settings.read_receipt,
+            in_reply_to=thread[-1],
+            references=thread,
+        )
+        return to_bytes(message), reminder_docx, docx_name
+
+
+def _thread(delivery: Delivery, reminders: list[Reminder], sequence: int) -> list[str]:
+    """The original's Message-ID, then those of the reminders sent before this one."""
+    earlier = [r.message_id for r in reminders if r.state == "sent" and r.sequence < sequence]
+    return [delivery.message_id, *earlier]
+
+
+def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -> SendSummary:
+    settings = plan.prepared.settings
+    letter = plan.prepared.letter
+    with Journal(settings.db) as journal:
+        journal.lock()
+        recovered = journal.recover_interrupted_reminders(letter.key)
+        # Decide again under the lock: an answer recorded since the plan stops its reminder.
+        due, _ = decide(plan.prepared, journal, plan.today, plan.force)
+        planned = {d.recipient.id for d in plan.due}
+        due = [d for d in due if d.recipient.id in planned]
+        journal.add_reminders(
+            (d.delivery.id, d.sequence, new_message_id(plan.prepared.sender, d.recipient.id))
+            for d in due
+            if d.resume is None
+        )
+        reminders = journal.reminders(letter.key)
+        builder = _ReminderBuilder(plan)
+
+        def outgoing() -> Iterator[Outgoing]:
+            for item in due:
+                own = reminders[item.delivery.id]
+                row = next(r for r in own if r.sequence == item.sequence)
+                data, _, _ = builder.build(
+                    item, row.message_id, _thread(item.delivery, own, item.sequence)
+                )
+                yield Outgoing(
+                    item.recipient.id, item.recipient.emails, data, journal.reminder_ledger(row)
+                )
+
+        summary = send_stream(
+            settings, plan.prepared.sender.address, outgoing(), len(due), progress
+        )
+        by_id = {d.id: d.recipient_id for d in journal.deliveries(letter.key).values()}
+        summary.recovered = [by_id[i] for i in recovered]
+    return summary
+
+
+def preview_remind(plan: RemindPlan, out: Path | None) -> Path:
+    """The dry run: every reminder as it would go, in a folder with an index.html."""
+    letter = plan.prepared.letter
+    writer = PreviewWriter(out or PREVIEW_ROOT / f"{letter.key}-напоминания", len(plan.due))
+    builder = _ReminderBuilder(plan)
+    for number, item in enumerate(plan.due, start=1):
+        thread = [item.delivery.message_id]
+        data, docx, docx_name = builder.build(item, f"<preview.{number}@mailer.invalid>", thread)
+        addressing, _, email_blocks = plan.prepared.renderer.render_reminder(
+            item.recipient, _reminder_vars(letter, plan.today, item.sequence, docx_name)
+        )
+        writer.add(
+            item.recipient,
+            addressing,
+            f"Напоминание: {letter.email_subject}",
+            email_blocks,
+            data,
+            docx_name,
+            docx,
+        )
+    facts = [
+        ("Напоминание", html.escape(plan.title)),
+        ("Дата", html.escape(date_numeric(plan.today))),
+        ("Получателей", str(len(plan.due))),
+        ("Не получат", html.escape(f"{len(plan.skipped)}")),
+    ]
+    return writer.finish(plan.title, facts)
