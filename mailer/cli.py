@@ -216,15 +216,6 @@ KIND_TITLES = {
     "read_receipt": "Уведомления о прочтении",
     "review": "На проверку (не засчитаны: решите сами)",
 }
-MATCHED_BY = {
-    "thread": "по переписке",
-    "number+sender": "по номеру письма и адресу",
-    "number+domain": "по номеру письма и домену",
-    "returned headers": "по возвращённому письму",
-    "bounced address": "по адресу",
-    "sender": "по адресу",
-    "manual": "отмечено вручную",
-}
 
 
 @cli.command()
@@ -239,6 +230,7 @@ MATCHED_BY = {
 def track(settings: Settings, letter: str, source: Path | None) -> None:
     """Найти ответы на письмо в почтовом ящике (IMAP) или в выгрузке почты."""
     from mailer.replies.track import run_track
+    from mailer.report import MATCHED_BY
 
     summary = run_track(settings, letter, source)
     stats = summary.stats
@@ -298,61 +290,89 @@ def mark(
         click.echo(f"У {recipient} нет ответа, отмеченного вручную: снимать нечего.")
 
 
-STATE_TITLES = {
-    "pending": "не отправлено",
-    "sending": "отправляется",
-    "sent": "отправлено",
-    "failed": "отклонено сервером",
-    "uncertain": "неизвестно, дошло ли",
-    "bounced": "не доставлено",
-    "replied": "ответил",
-}
-
-
 @cli.command()
 @click.argument("letter")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
     help="Вид вывода.",
 )
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Записать в файл (для xlsx обязательно).",
+)
 @with_settings
-def status(settings: Settings, letter: str, output_format: str) -> None:
-    """Кто получил письмо и кто ответил."""
-    import json
-
+def status(settings: Settings, letter: str, output_format: str, output: Path | None) -> None:
+    """Кто получил письмо, кто ответил, кому напомнили, у кого истёк срок."""
+    from mailer.report import status_csv, status_json, status_table, write_status_xlsx
     from mailer.status import letter_status
 
     result = letter_status(settings, letter)
-    if output_format == "json":
-        click.echo(json.dumps([r.as_dict() for r in result.rows], ensure_ascii=False, indent=2))
+    if output_format == "xlsx":
+        if output is None:
+            raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
+        path = write_status_xlsx(result, output)
+        click.echo(f"Сводка записана: {path}")
         return
-    click.echo(f"{result.subject} ({result.letter})")
-    width = max(len(r.id) for r in result.rows)
-    for row in result.rows:
-        state = STATE_TITLES.get(row.state, row.state)
-        when = _local_time(row.replied_at or row.sent_at)
-        how = f" ({MATCHED_BY.get(row.matched_by or '', row.matched_by)})" if row.matched_by else ""
-        read = f" прочитано {_local_time(row.read_at)}" if row.read_at else ""
-        note = f" — {row.note}" if row.note else ""
-        click.echo(f"  {row.id:<{width}}  {state:<20} {when:<16}{how}{read}{note}")
-    totals = ", ".join(f"{STATE_TITLES.get(k, k)}: {v}" for k, v in result.totals().items())
-    click.echo(f"Итого: {totals}")
+    text = {"json": status_json, "csv": status_csv}.get(output_format, status_table)(result)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from mailer.report import write_new_file
+
+    path = write_new_file(output, text.encode("utf-8-sig" if output_format == "csv" else "utf-8"))
+    click.echo(f"Записано: {path}")
 
 
-def _local_time(stamp: str | None) -> str:
-    """The journal keeps UTC; people read their own clock, in Russian order."""
-    from datetime import datetime
+@cli.command()
+@click.argument("letter")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Папка для сводки (XLSX) и справки (DOCX).",
+)
+@with_settings
+def report(settings: Settings, letter: str, out: Path) -> None:
+    """Сводка об исполнении для руководителя: таблица Excel и справка Word."""
+    from mailer.report import write_report
+    from mailer.status import letter_status
 
-    if not stamp:
-        return ""
-    try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
-    except ValueError:
-        return stamp
+    result = letter_status(settings, letter)
+    xlsx, docx_path = write_report(result, out)
+    totals = result.totals()
+    click.echo(
+        f"Ответили {totals['replied']} из {totals['sent']}; не ответили {totals['not_replied']}"
+        f", срок истёк у {totals['overdue']}; не доставлено {totals['bounced']}."
+    )
+    click.echo(f"Сводка: {xlsx}")
+    click.echo(f"Справка: {docx_path}")
+
+
+@cli.command("letters")
+@with_settings
+def letters_command(settings: Settings) -> None:
+    """Письма в журнале: номер, дата, тема, сколько отправлено."""
+    from mailer.journal import Journal
+
+    if not settings.db.exists():
+        click.echo(f"Журнал {settings.db} ещё пуст: писем не отправляли.")
+        return
+    with Journal(settings.db) as journal:
+        rows = journal.letters_overview()
+    if not rows:
+        click.echo("В журнале нет писем.")
+        return
+    for key, subject, number, date, recipients, sent in rows:
+        day = ".".join(reversed(date.split("-")))
+        click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
 
 
 def _one_line(text: str) -> str:

@@ -1,0 +1,262 @@
+"""Reminders reach exactly the non-responders, in the original's thread, never twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+from mailer.docx import read_docx_text
+from tests.conftest import parse_strict, run
+from tests.imap_server import Dovecot
+from tests.mail_corpus import bounce, reply
+from tests.smtp_server import SmtpServer
+
+REG = "02-06-4425И38/10/-3327"
+
+
+def send(workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot) -> dict[str, EmailMessage]:
+    result = run(["send", "quality-week", "--yes"], env=env(smtp_server, dovecot))
+    assert result.exit_code == 0, result.output
+    return {
+        str(parse_strict(m.data)["X-Mailer-Recipient"]): parse_strict(m.data)
+        for m in smtp_server.handler.messages
+    }
+
+
+def env(smtp_server: SmtpServer, dovecot: Dovecot, **overrides: str) -> dict[str, str]:
+    return {**smtp_server.env(), **dovecot.env(), **overrides}
+
+
+def reminders_received(smtp_server: SmtpServer) -> list[EmailMessage]:
+    messages = [parse_strict(m.data) for m in smtp_server.handler.messages]
+    return [m for m in messages if str(m["Subject"]).startswith("Напоминание:")]
+
+
+def answer_some(sent: dict[str, EmailMessage], dovecot: Dovecot, workdir: Path) -> None:
+    dovecot.append(
+        reply(
+            sent["gryazi"],
+            "glava@gryazi.example.org",
+            "Ответ.",
+            message_id="<g1@gryazi.example.org>",
+        )
+    )
+    dovecot.append(
+        reply(
+            None,
+            "glava@lipetsk.example.org",
+            f"На № {REG} сообщаем.",
+            subject="Информация",
+            message_id="<l1@lipetsk.example.org>",
+        )
+    )
+    dovecot.append(
+        bounce(
+            sent["zadonsk"],
+            "glava@zadonsk.example.org",
+            with_original=True,
+            message_id="<b1@relay.example.org>",
+        )
+    )
+    dovecot.append(
+        reply(
+            sent["elets"],
+            "glava@elets.example.org",
+            "Я в отпуске.",
+            subject="Автоответ: в отпуске",
+            message_id="<a1@elets.example.org>",
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+    )
+    assert run(["mark", "quality-week", "usman", "--replied", "--note", "СЭД"]).exit_code == 0
+
+
+def test_remind_reaches_exactly_the_non_responders(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    sent = send(workdir, smtp_server, dovecot)
+    answer_some(sent, dovecot, workdir)
+
+    result = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert result.exit_code == 0, result.output
+    assert "gryazi: ответил" in result.output
+    assert "lipetsk: ответил" in result.output
+    assert "usman: ответил" in result.output
+    assert "zadonsk: адрес не принял письмо (возврат)" in result.output
+    assert "Напоминаний отправлено: 16." in result.output
+
+    reminders = reminders_received(smtp_server)
+    reminded = {str(m["X-Mailer-Recipient"]) for m in reminders}
+    assert len(reminders) == 16
+    assert reminded == set(sent) - {"gryazi", "lipetsk", "zadonsk", "usman"}
+    assert "elets" in reminded  # an auto-reply is no answer
+
+    volovo = next(m for m in reminders if str(m["X-Mailer-Recipient"]) == "volovo")
+    assert str(volovo["In-Reply-To"]) == str(sent["volovo"]["Message-ID"])
+    assert str(sent["volovo"]["Message-ID"]) in str(volovo["References"])
+    assert str(volovo["Subject"]) == f"Напоминание: {sent['volovo']['Subject']}"
+    names = [part.get_filename() for part in volovo.iter_attachments()]
+    assert names[0].startswith(f"Напоминание 1 к письму 12.10.2023 № {REG.replace('/', '_')}")
+    assert names[1] == (
+        "Письмо 12.10.2023 № 02-06-4425И38_10_-3327 — Воловский муниципальный округ.docx"
+    )
+    reminder_docx = next(volovo.iter_attachments()).get_content()
+    lines = read_docx_text(reminder_docx)
+    assert f"Напоминание к письму от 12.10.2023 № {REG}" in lines
+    assert "Главе Воловского муниципального округа\nВ.Т. Черных" in lines
+    assert any(line.startswith("Напоминаем, что письмом от 12.10.2023") for line in lines)
+    text = volovo.get_body(("plain",))
+    assert text is not None
+    assert "Срок представления информации истек" in text.get_content()
+
+    status = run(["status", "quality-week", "--format", "json"])
+    import json
+
+    rows = {row["id"]: row for row in json.loads(status.output)}
+    assert rows["volovo"]["reminders"] == 1
+    assert rows["gryazi"]["reminders"] == 0
+
+
+def test_an_answer_between_runs_stops_the_next_reminder_and_the_maximum_holds(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    sent = send(workdir, smtp_server, dovecot)
+    first = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert "Напоминаний отправлено: 20." in first.output
+    reminder = next(
+        m for m in reminders_received(smtp_server) if str(m["X-Mailer-Recipient"]) == "volovo"
+    )
+    # volovo answers the reminder, in its thread
+    dovecot.append(
+        reply(
+            reminder,
+            "glava@volovo.example.org",
+            "Направляем информацию.",
+            message_id="<v2@volovo.example.org>",
+        )
+    )
+
+    second = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert second.exit_code == 0, second.output
+    assert "volovo: ответил" in second.output
+    assert "Напоминаний отправлено: 19." in second.output
+    gryazi = [
+        m for m in reminders_received(smtp_server) if str(m["X-Mailer-Recipient"]) == "gryazi"
+    ]
+    assert len(gryazi) == 2
+    # the second reminder follows the first in the thread
+    assert str(gryazi[1]["In-Reply-To"]) == str(gryazi[0]["Message-ID"])
+    assert str(gryazi[1]["References"]).split() == [
+        str(sent["gryazi"]["Message-ID"]),
+        str(gryazi[0]["Message-ID"]),
+    ]
+
+    third = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert third.exit_code == 0
+    assert "Напоминать некому." in third.output
+    assert "отправлено напоминаний: 2 (это максимум)" in third.output
+    assert len(reminders_received(smtp_server)) == 39
+
+
+def test_the_interval_holds_without_force(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    send(workdir, smtp_server, dovecot)
+    result = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
+    assert result.exit_code == 0
+    assert "Напоминать некому." in result.output
+    assert "интервал меньше 5 дн." in result.output
+    assert reminders_received(smtp_server) == []
+    # six days later the interval has passed
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        conn.execute("UPDATE deliveries SET sent_at = '2023-10-12T09:00:00+00:00'")
+    later = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
+    assert "Напоминаний отправлено: 20." in later.output
+
+
+def test_an_unreadable_mailbox_stops_the_reminders_unless_told(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    send(workdir, smtp_server, dovecot)
+    bad = env(smtp_server, dovecot, MAILER_IMAP_PASSWORD="wrong")
+    result = run(["remind", "quality-week", "--yes", "--force"], env=bad)
+    assert result.exit_code == 5
+    assert "Не удалось проверить ответы" in result.output
+    assert "--skip-track" in result.output
+    assert reminders_received(smtp_server) == []
+    skipped = run(["remind", "quality-week", "--yes", "--force", "--skip-track"], env=bad)
+    assert skipped.exit_code == 0, skipped.output
+    assert "Почта не проверялась" in skipped.output
+    assert len(reminders_received(smtp_server)) == 20
+
+
+def test_dry_run_writes_the_reminders_and_sends_nothing(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    send(workdir, smtp_server, dovecot)
+    result = run(["remind", "quality-week", "--dry-run", "--force"], env=env(smtp_server, dovecot))
+    assert result.exit_code == 0, result.output
+    assert "ничего не отправлено" in result.output
+    folder = workdir / "preview" / "quality-week-напоминания"
+    assert len(list(folder.glob("*.eml"))) == 20
+    assert "Напоминание к письму" in (folder / "index.html").read_text(encoding="utf-8")
+    assert reminders_received(smtp_server) == []
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (0,)
+
+
+def test_a_killed_reminder_run_resumes_without_duplicates(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    send(workdir, smtp_server, dovecot)
+    smtp_server.handler.data_delay = 0.05
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailer", "remind", "quality-week", "--yes", "--force"],
+        env={
+            **os.environ,
+            **env(
+                smtp_server,
+                dovecot,
+                MAILER_SMTP_CONNECTIONS="2",
+                MAILER_DB=str(workdir / "journal.db"),
+            ),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(reminders_received(smtp_server)) < 6 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    time.sleep(0.2)
+    before = len(reminders_received(smtp_server))
+    assert 0 < before < 20
+    smtp_server.handler.data_delay = 0
+
+    resumed = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
+    assert resumed.exit_code in (0, 1), resumed.output
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        states = dict(
+            conn.execute(
+                "SELECT d.recipient_id, r.state FROM reminders r "
+                "JOIN deliveries d ON d.id = r.delivery_id"
+            )
+        )
+    counts: dict[str, int] = {}
+    for message in reminders_received(smtp_server):
+        rid = str(message["X-Mailer-Recipient"])
+        counts[rid] = counts.get(rid, 0) + 1
+    assert max(counts.values()) == 1, "a reminder went twice"
+    assert len(states) == 20
+    for rid, state in states.items():
+        if state == "sent":
+            assert counts.get(rid) == 1
+        else:
+            assert state == "uncertain", (rid, state)
