@@ -102,7 +102,7 @@ def test_remind_reaches_exactly_the_non_responders(
     assert str(sent["volovo"]["Message-ID"]) in str(volovo["References"])
     assert str(volovo["Subject"]) == f"Напоминание: {sent['volovo']['Subject']}"
     names = [part.get_filename() for part in volovo.iter_attachments()]
-    assert names[0].startswith(f"Напоминание 1 к письму 12.10.2023 № {REG.replace('/', '_')}")
+    assert str(names[0]).startswith(f"Напоминание 1 к письму 12.10.2023 № {REG.replace('/', '_')}")
     assert names[1] == (
         "Письмо 12.10.2023 № 02-06-4425И38_10_-3327 — Воловский муниципальный округ.docx"
     )
