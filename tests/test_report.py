@@ -1,0 +1,158 @@
+"""The boss's view: status in every format, the XLSX summary and the DOCX справка, read back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import docx
+import openpyxl
+
+from tests.conftest import run
+from tests.mail_corpus import bounce, parse, reply
+from tests.smtp_server import SmtpServer
+
+REG = "02-06-4425И38/10/-3327"
+
+
+def sent_and_answered(workdir: Path, smtp_server: SmtpServer) -> None:
+    assert run(["send", "quality-week", "--yes"], env=smtp_server.env()).exit_code == 0
+    sent = {
+        str(parse(m.data)["X-Mailer-Recipient"]): parse(m.data)
+        for m in smtp_server.handler.messages
+    }
+    export = workdir / "export"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        reply(sent["gryazi"], "glava@gryazi.example.org", "Ответ.", message_id="<1@g.example.org>")
+    )
+    (export / "2.eml").write_bytes(
+        bounce(
+            sent["zadonsk"],
+            "glava@zadonsk.example.org",
+            with_original=True,
+            message_id="<2@r.example.org>",
+        )
+    )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    assert (
+        run(["mark", "quality-week", "elets", "--replied", "--note", "по телефону"]).exit_code == 0
+    )
+
+
+def test_report_writes_the_summary_and_the_reference(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    sent_and_answered(workdir, smtp_server)
+    result = run(["report", "quality-week"])
+    assert result.exit_code == 0, result.output
+    assert "Ответили 2 из 20; не ответили 17, срок истёк у 17; не доставлено 1." in result.output
+    (xlsx,) = (workdir / "reports").glob("Сводка*.xlsx")
+    (reference,) = (workdir / "reports").glob("Справка*.docx")
+
+    book = openpyxl.load_workbook(xlsx)
+    sheet = book.active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows.index(
+        [
+            "№",
+            "Адресат",
+            "Код",
+            "Адреса",
+            "Отправлено",
+            "Напоминаний",
+            "Ответ получен",
+            "Как получен",
+            "Состояние",
+            "Срок",
+            "Примечание",
+        ]
+    )
+    body = rows[header + 1 : header + 21]
+    by_id = {row[2]: row for row in body}
+    assert by_id["gryazi"][1] == "Грязинский муниципальный округ"
+    assert by_id["gryazi"][8] == "ответил"
+    assert by_id["gryazi"][7] == "по переписке"
+    assert by_id["elets"][7] == "отмечено вручную"
+    assert by_id["zadonsk"][8] == "не доставлено"
+    assert by_id["volovo"][8] == "срок истёк"
+    assert str(by_id["volovo"][9]).startswith("просрочено на ")
+    fills = {
+        sheet.cell(header + 1 + i, 3).value: sheet.cell(header + 1 + i, 1).fill.fgColor.rgb
+        for i in range(1, 21)
+    }
+    assert fills["gryazi"].endswith("C6EFCE")  # answered: green
+    assert fills["volovo"].endswith("FFC7CE")  # overdue: red
+    totals = {row[1]: row[2] for row in rows[header + 21 :] if row[1]}
+    assert totals["Ответили"] == 2
+    assert totals["Срок истёк"] == 17
+    assert totals["Не доставлено"] == 1
+
+    document = docx.Document(str(reference))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "СПРАВКА" in text
+    assert f"об исполнении письма от 12.10.2023 № {REG}" in text
+    assert "Письмо направлено 20 адресатам со сроком ответа до 20 ноября 2023 г." in text
+    assert "Ответили: 2. Не ответили: 17, из них срок истёк: 17. Не доставлено: 1." in text
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells] == [
+        "№",
+        "Адресат",
+        "Ответ",
+        "Напоминаний",
+        "Состояние",
+    ]
+    assert len(table.rows) == 21
+    gryazi = next(r for r in table.rows if r.cells[1].text == "Грязинский муниципальный округ")
+    assert gryazi.cells[4].text == "ответил"
+
+    # a second report never overwrites the first
+    assert run(["report", "quality-week"]).exit_code == 0
+    assert len(list((workdir / "reports").glob("Сводка*.xlsx"))) == 2
+
+
+def test_status_formats(workdir: Path, smtp_server: SmtpServer) -> None:
+    sent_and_answered(workdir, smtp_server)
+    table = run(["status", "quality-week"])
+    assert table.exit_code == 0
+    assert "Срок ответа: 20 ноября 2023 г." in table.output
+    assert "ответил" in table.output
+    assert "просрочено на" in table.output
+    assert "ответили 2" in table.output
+
+    rows = json.loads(run(["status", "quality-week", "--format", "json"]).output)
+    assert {r["id"]: r["state"] for r in rows}["gryazi"] == "replied"
+    assert all(r["overdue"] for r in rows if r["state"] == "sent")
+
+    out = run(["status", "quality-week", "--format", "csv", "--output", "s.csv"])
+    assert out.exit_code == 0
+    data = (workdir / "s.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    parsed = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert len(parsed) == 20
+    assert parsed[0]["id"] == "lipetsk"
+
+    again = run(["status", "quality-week", "--format", "csv", "--output", "s.csv"])
+    assert again.exit_code == 7  # never overwritten
+    assert (workdir / "s.csv").read_bytes() == data
+
+    xlsx = run(["status", "quality-week", "--format", "xlsx", "--output", "s.xlsx"])
+    assert xlsx.exit_code == 0
+    assert openpyxl.load_workbook(workdir / "s.xlsx").active is not None
+    assert run(["status", "quality-week", "--format", "xlsx"]).exit_code == 2
+
+
+def test_letters_lists_the_journal(workdir: Path, smtp_server: SmtpServer) -> None:
+    assert "ещё пуст" in run(["letters"]).output
+    assert (
+        run(["send", "quality-week", "--yes", "--only", "gryazi"], env=smtp_server.env()).exit_code
+        == 0
+    )
+    result = run(["letters"])
+    assert (
+        f"quality-week: № {REG} от 12.10.2023 «О Всемирной неделе качества» — отправлено 1 из 20"
+        in result.output
+    )
