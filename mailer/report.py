@@ -255,7 +255,7 @@ def _reference_docx(status: LetterStatus) -> bytes:
         + (f", из них срок истёк: {totals['overdue']}" if letter.deadline else "")
         + f". Не доставлено: {totals['bounced']}. Направлено напоминаний: {totals['reminders']}."
     )
-    paragraph = document.add_paragraph(summary)
+    paragraph = document.add_paragraph(summary.replace("г..", "г."))
     paragraph.paragraph_format.first_line_indent = Mm(12.5)
     paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     document.add_paragraph()
@@ -278,8 +278,13 @@ def _reference_docx(status: LetterStatus) -> bytes:
         )
         for cell, value in zip(cells, values, strict=True):
             cell.text = value
+    widths = (Mm(12), Mm(75), Mm(28), Mm(25), Mm(35))
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width  # LibreOffice reads the grid, Word the cells: set both
     for table_row in table.rows:
-        for cell in table_row.cells:
+        for cell, width in zip(table_row.cells, widths, strict=True):
+            cell.width = width
             for run in cell.paragraphs[0].runs:
                 run.font.size = Pt(12)
     document.add_paragraph()
