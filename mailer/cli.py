@@ -269,16 +269,31 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
 @click.argument("recipient")
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
 @click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")
+@click.option(
+    "--not-an-answer",
+    is_flag=True,
+    help="Письма от получателя, отложенные на проверку, — не ответ (напоминания пойдут).",
+)
 @click.option("--note", default="", help="Откуда ответ: СЭД, бумага, телефон, № и дата.")
 @with_settings
 def mark(
-    settings: Settings, letter: str, recipient: str, replied: bool, undo: bool, note: str
+    settings: Settings,
+    letter: str,
+    recipient: str,
+    replied: bool,
+    undo: bool,
+    not_an_answer: bool,
+    note: str,
 ) -> None:
     """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), или снять отметку."""
-    from mailer.replies.track import mark_replied, unmark_replied
+    from mailer.replies.track import dismiss_review, mark_replied, unmark_replied
 
-    if replied == undo:
-        raise click.UsageError("Укажите одно из двух: --replied или --undo.")
+    if replied + undo + not_an_answer != 1:
+        raise click.UsageError("Укажите одно из: --replied, --undo или --not-an-answer.")
+    if not_an_answer:
+        count = dismiss_review(settings, letter, recipient)
+        click.echo(f"Писем на проверке от {recipient} снято: {count}.")
+        return
     if replied:
         mark_replied(settings, letter, recipient, note)
         click.echo(f"Отмечено: {recipient} ответил{f' ({note})' if note else ''}.")

@@ -540,6 +540,23 @@ class Journal:
                 self._event(db, delivery_id, "manual_revoked", "отметка об ответе снята", now)
         return cursor.rowcount
 
+    def dismiss_review(self, letter: str, record_ids: list[int], delivery_id: int) -> int:
+        """Messages on the review list judged not to be an answer."""
+        now = _now()
+        with self.transaction() as db:
+            count = 0
+            for record_id in record_ids:
+                count += db.execute(
+                    "UPDATE replies SET revoked_at = ? WHERE id = ? AND letter = ? "
+                    "AND kind = 'review' AND revoked_at IS NULL",
+                    (now, record_id, letter),
+                ).rowcount
+            if count:
+                self._event(
+                    db, delivery_id, "review_dismissed", "письма на проверке: не ответ", now
+                )
+        return count
+
     def mailbox_position(self, source: str) -> tuple[int, int] | None:
         row = self.db.execute(
             "SELECT uidvalidity, last_uid FROM mailbox_positions WHERE source = ?", (source,)

@@ -24,7 +24,7 @@ from mailer.message import DOCX_TYPE, Attachment, build_message, new_message_id,
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient
-from mailer.replies.track import TrackSummary, run_track
+from mailer.replies.track import TrackSummary, review_for, run_track
 from mailer.russian import date_numeric, filename_safe
 from mailer.settings import Settings
 from mailer.status import ANSWERS
@@ -74,9 +74,11 @@ def decide(
     deliveries = journal.deliveries(letter.key)
     reminders = journal.reminders(letter.key)
     records: dict[int, list[ReplyRecord]] = {}
-    for record in journal.replies(letter.key):
+    all_records = journal.replies(letter.key)
+    for record in all_records:
         if record.delivery_id is not None:
             records.setdefault(record.delivery_id, []).append(record)
+    review = [r for r in all_records if r.kind == "review"]
     due: list[Due] = []
     skipped: dict[str, str] = {}
     for recipient in prepared.recipients:
@@ -91,6 +93,14 @@ def decide(
             continue
         if "bounce" in kinds:
             skipped[recipient.id] = "адрес не принял письмо (возврат)"
+            continue
+        doubtful = review_for(review, delivery.emails)
+        if doubtful:
+            skipped[recipient.id] = (
+                f"на проверке письмо от {doubtful[0].sender} «{doubtful[0].subject}»: если это "
+                f"ответ — mailer mark {letter.key} {recipient.id} --replied, если нет — "
+                f"mailer mark {letter.key} {recipient.id} --not-an-answer"
+            )
             continue
         own = reminders.get(delivery.id, [])
         owed = [r for r in own if r.state in RESUMABLE]

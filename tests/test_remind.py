@@ -260,3 +260,28 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
             assert counts.get(rid) == 1
         else:
             assert state == "uncertain", (rid, state)
+
+
+def test_a_doubtful_message_holds_the_reminder_until_judged(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    send(workdir, smtp_server, dovecot)
+    # usman writes about something, citing another letter: on the review list, not an answer
+    dovecot.append(
+        reply(
+            None,
+            "glava@usman.example.org",
+            "На № 17-01/228 от 02.10.2023.",
+            subject="Ответ на запрос",
+            message_id="<o1@usman.example.org>",
+        )
+    )
+    first = run(["remind", "quality-week", "--dry-run", "--force"], env=env(smtp_server, dovecot))
+    assert first.exit_code == 0, first.output
+    assert "usman: на проверке письмо от glava@usman.example.org «Ответ на запрос»" in first.output
+    assert "Получат напоминание (19)" in first.output
+
+    judged = run(["mark", "quality-week", "usman", "--not-an-answer"])
+    assert "снято: 1" in judged.output
+    second = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert "Напоминаний отправлено: 20." in second.output

@@ -147,3 +147,28 @@ def unmark_replied(settings: Settings, letter_name: str, recipient_id: str) -> i
         letter = _sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         return journal.revoke_manual(letter.key, delivery.id)
+
+
+def review_for(records: list[ReplyRecord], emails: tuple[str, ...]) -> list[ReplyRecord]:
+    """Messages on the review list that may be this recipient's answer: from one of their
+    addresses, or from their domain."""
+    addresses = {e.lower() for e in emails}
+    domains = {e.rpartition("@")[2] for e in addresses}
+    return [
+        r
+        for r in records
+        if r.kind == "review"
+        and r.sender
+        and (r.sender in addresses or r.sender.rpartition("@")[2] in domains)
+    ]
+
+
+def dismiss_review(settings: Settings, letter_name: str, recipient_id: str) -> int:
+    """The messages on review for a recipient are not their answer: reminders may go."""
+    with Journal(settings.db) as journal:
+        letter = _sent_letter(settings, letter_name, journal)
+        delivery = _delivery(journal, letter, recipient_id)
+        pending = review_for(journal.replies(letter.key), delivery.emails)
+        return journal.dismiss_review(
+            letter.key, [r.id for r in pending if r.id is not None], delivery.id
+        )
