@@ -10,7 +10,6 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 from mailer.docx import DocxLetter
@@ -20,11 +19,10 @@ from mailer.letter import Letter, load_letter
 from mailer.message import (
     DOCX_TYPE,
     Attachment,
+    MessageFactory,
     Sender,
-    build_message,
     new_message_id,
     parse_sender,
-    to_bytes,
 )
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.recipients import Recipient, RecipientList, load_recipients
@@ -46,6 +44,7 @@ class Prepared:
     sender: Sender
     extra_attachments: list[Attachment]
     shared_docx: bytes | None  # the one DOCX of a letter "по списку"
+    messages: MessageFactory
 
     def render(self, recipient: Recipient) -> tuple[RenderedLetter, bytes]:
         rendered = self.renderer.render(recipient)
@@ -57,25 +56,18 @@ class Prepared:
         )
         return rendered, docx
 
-    def message(
-        self, recipient: Recipient, message_id: str
-    ) -> tuple[RenderedLetter, bytes, EmailMessage]:
+    def message(self, recipient: Recipient, message_id: str) -> tuple[RenderedLetter, bytes, bytes]:
+        """The rendered letter, its DOCX and the whole message as bytes."""
         rendered, docx = self.render(recipient)
-        attachments = [Attachment(rendered.docx_name, docx, *DOCX_TYPE), *self.extra_attachments]
-        message = build_message(
-            sender=self.sender,
+        data = self.messages.build(
             to_name=recipient.full_name,
             to_addresses=recipient.emails,
-            subject=self.letter.email_subject,
             blocks=rendered.email_blocks,
-            attachments=attachments,
+            attachments=[Attachment(rendered.docx_name, docx, *DOCX_TYPE)],
             message_id=message_id,
-            letter_key=self.letter.key,
             recipient_id=recipient.id,
-            reply_to=self.settings.reply_to,
-            read_receipt=self.letter.settings.read_receipt,
         )
-        return rendered, docx, message
+        return rendered, docx, data
 
 
 def recipients_path(letter: Letter, explicit: Path | None) -> Path:
@@ -114,7 +106,17 @@ def prepare(settings: Settings, letter_name: str, recipients: Path | None) -> Pr
         if letter.signature_file is not None:
             sig = _attachment(letter.signature_file, letter.docx_name(None) + ".sig")
             extra.insert(0, Attachment(sig.filename, sig.data, "application", "pkcs7-signature"))
-    return Prepared(settings, letter, recipient_list, renderer, document, sender, extra, shared)
+    messages = MessageFactory(
+        sender=sender,
+        subject=letter.email_subject,
+        letter_key=letter.key,
+        reply_to=settings.reply_to,
+        read_receipt=letter.settings.read_receipt,
+        shared_attachments=extra,
+    )
+    return Prepared(
+        settings, letter, recipient_list, renderer, document, sender, extra, shared, messages
+    )
 
 
 # Sending
@@ -184,10 +186,8 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
         def outgoing() -> Iterator[Outgoing]:
             for recipient in recipients:
                 delivery = deliveries[recipient.id]
-                _, _, message = plan.prepared.message(recipient, delivery.message_id)
-                yield Outgoing(
-                    recipient.id, recipient.emails, to_bytes(message), journal.ledger(delivery.id)
-                )
+                _, _, data = plan.prepared.message(recipient, delivery.message_id)
+                yield Outgoing(recipient.id, recipient.emails, data, journal.ledger(delivery.id))
 
         summary = send_stream(
             settings, plan.prepared.sender.address, outgoing(), len(recipients), progress

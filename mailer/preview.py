@@ -17,7 +17,7 @@ from urllib.parse import quote
 from mailer.campaign import prepare
 from mailer.errors import OutputError
 from mailer.letter import Letter
-from mailer.message import html_page, to_bytes
+from mailer.message import html_page
 from mailer.recipients import Recipient
 from mailer.render import Addressing
 from mailer.russian import date_numeric, date_words, filename_safe
@@ -142,13 +142,13 @@ def run_preview(
     if prepared.shared_docx is not None:
         shared_sha = writer.write_shared(letter.docx_name(None), prepared.shared_docx)
     for number, recipient in enumerate(prepared.recipients, start=1):
-        rendered, docx, message = prepared.message(recipient, f"<preview.{number}@mailer.invalid>")
+        rendered, docx, data = prepared.message(recipient, f"<preview.{number}@mailer.invalid>")
         writer.add(
             recipient,
             rendered.addressing,
             letter.email_subject,
             rendered.email_blocks,
-            to_bytes(message),
+            data,
             rendered.docx_name if prepared.shared_docx is None else letter.docx_name(None),
             docx if prepared.shared_docx is None else None,
         )

@@ -20,7 +20,7 @@ from mailer.campaign import Prepared, prepare
 from mailer.docx import DocxLetter
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
-from mailer.message import DOCX_TYPE, Attachment, build_message, new_message_id, to_bytes
+from mailer.message import DOCX_TYPE, Attachment, new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient
@@ -211,27 +211,23 @@ class _ReminderBuilder:
         )
         reminder_docx = self.document.fill(addressing.addressee, addressing.salutation, body)
         original, original_docx = prepared.render(recipient)
+        # the reminder, then the original letter again (its other attachments follow)
         attachments = [
             Attachment(docx_name, reminder_docx, *DOCX_TYPE),
             Attachment(original.docx_name, original_docx, *DOCX_TYPE),
-            *prepared.extra_attachments,
         ]
-        message = build_message(
-            sender=prepared.sender,
+        data = prepared.messages.build(
             to_name=recipient.full_name,
             to_addresses=recipient.emails,
-            subject=f"Напоминание: {letter.email_subject}",
             blocks=email_blocks,
             attachments=attachments,
             message_id=message_id,
-            letter_key=letter.key,
             recipient_id=recipient.id,
-            reply_to=prepared.settings.reply_to,
-            read_receipt=letter.settings.read_receipt,
+            subject=f"Напоминание: {letter.email_subject}",
             in_reply_to=thread[-1],
             references=thread,
         )
-        return to_bytes(message), reminder_docx, docx_name
+        return data, reminder_docx, docx_name
 
 
 def _thread(delivery: Delivery, reminders: list[Reminder], sequence: int) -> list[str]:
