@@ -20,7 +20,7 @@ class Counter:
         self.count = 0
         self.delay = delay
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
         self.count += 1

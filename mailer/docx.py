@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,7 @@ class DocxLetter:
         reminder that is a letter of its own."""
         self.letter = letter
         document_xml, static_zip = _build_skeleton(letter, title, registration)
-        self._static_zip = static_zip
+        self._package = _Package(static_zip)
         body_at = document_xml.index(BODY)
         p_start = max(
             document_xml.rfind("<w:p>", 0, body_at), document_xml.rfind("<w:p ", 0, body_at)
@@ -90,11 +92,78 @@ class DocxLetter:
             SALUTATION, _line_runs(salutation)
         )
         body = "".join(_paragraph_xml(b) for b in blocks)
-        buffer = io.BytesIO(self._static_zip)
-        buffer.seek(0, io.SEEK_END)
-        with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-            z.writestr(_zip_entry(DOCUMENT_PART), (head + body + self._tail).encode("utf-8"))
-        return buffer.getvalue()
+        return self._package.with_part(DOCUMENT_PART, (head + body + self._tail).encode("utf-8"))
+
+
+class _Package:
+    """The DOCX's ZIP with every part but one compressed once; ``with_part`` adds that one.
+
+    zipfile's append mode re-reads the central directory each time; here the new entry and
+    the directory are written directly (APPNOTE 4.3: local header, data, central directory,
+    end record)."""
+
+    LOCAL = struct.Struct("<4s5H3L2H")
+    CENTRAL = struct.Struct("<4s6H3L5H2L")
+    END = struct.Struct("<4s4H2LH")
+
+    def __init__(self, static_zip: bytes) -> None:
+        end = self.END.unpack(static_zip[-self.END.size :])
+        self.entries, directory_size, directory_offset = end[4], end[5], end[6]
+        self.local = static_zip[:directory_offset]
+        self.directory = static_zip[directory_offset : directory_offset + directory_size]
+
+    def with_part(self, name: str, data: bytes) -> bytes:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        packed = compressor.compress(data) + compressor.flush()
+        crc = zlib.crc32(data)
+        encoded_name = name.encode("ascii")
+        time, date = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00, as the other parts
+        local = self.LOCAL.pack(
+            b"PK\x03\x04",
+            20,
+            0,
+            zipfile.ZIP_DEFLATED,
+            time,
+            date,
+            crc,
+            len(packed),
+            len(data),
+            len(encoded_name),
+            0,
+        )
+        offset = len(self.local)
+        central = self.CENTRAL.pack(
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            zipfile.ZIP_DEFLATED,
+            time,
+            date,
+            crc,
+            len(packed),
+            len(data),
+            len(encoded_name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
+        )
+        directory = self.directory + central + encoded_name
+        directory_offset = offset + len(local) + len(encoded_name) + len(packed)
+        end = self.END.pack(
+            b"PK\x05\x06",
+            0,
+            0,
+            self.entries + 1,
+            self.entries + 1,
+            len(directory),
+            directory_offset,
+            0,
+        )
+        return b"".join([self.local, local, encoded_name, packed, directory, end])
 
 
 def _mm(value: float) -> Any:

@@ -146,8 +146,9 @@ class Journal:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 10000")
             self.db.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit is on disk before we go on to hand the letter to the server.
-            self.db.execute("PRAGMA synchronous = FULL")
+            # NORMAL in WAL mode survives the process being killed; the one commit that must
+            # also survive a power cut, "sending" before the data, is made FULL (see _set_state).
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -327,10 +328,13 @@ class Journal:
         detail: str | None,
         *,
         count_attempt: bool = False,
+        durable: bool = False,
         **columns: object,
     ) -> None:
         assert table in ("deliveries", "reminders")
         now = _now()
+        if durable:
+            self.db.execute("PRAGMA synchronous = FULL")
         assignments = "".join(f", {name} = ?" for name in columns)
         attempt = ", attempts = attempts + 1" if count_attempt else ""
         with self.transaction() as db:
@@ -340,6 +344,8 @@ class Journal:
                 (state, now, *columns.values(), row_id),
             )
             self._event(db, delivery_id, state, detail, now)
+        if durable:
+            self.db.execute("PRAGMA synchronous = NORMAL")
 
     # The letter's own state changes, by delivery id (the send pipeline goes through ledgers).
     def mark_sending(self, delivery_id: int) -> None:
@@ -605,6 +611,7 @@ class Ledger:
     prefix: str
 
     def sending(self) -> None:
+        # durable: if this were lost to a power cut, the letter could be sent twice
         self.journal._set_state(
             self.table,
             self.row_id,
@@ -612,6 +619,7 @@ class Ledger:
             "sending",
             self.prefix or None,
             count_attempt=True,
+            durable=True,
         )
 
     def sent(self, response: str) -> None:

@@ -10,8 +10,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.utils import format_datetime, parseaddr
+from functools import cache
 from urllib.parse import quote
 
 from mailer.errors import ConfigError
@@ -72,13 +72,30 @@ _CRLF = b"\r\n"
 _TSPECIALS = set('()<>@,;:\\"/[]?= ')
 
 
+def encode_words(text: str) -> str:
+    """RFC 2047 encoded-words (UTF-8, base64), each within 75 characters and holding whole
+    characters, folded onto continuation lines."""
+    words: list[str] = []
+    chunk = b""
+    for char in text:
+        piece = char.encode("utf-8")
+        if len(chunk) + len(piece) > 45:  # 45 bytes -> 60 base64 characters + 12 around them
+            words.append(chunk.decode("utf-8"))
+            chunk = b""
+        chunk += piece
+    words.append(chunk.decode("utf-8"))
+    return "\r\n ".join(
+        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
+        for word in words
+    )
+
+
 def _header(name: str, value: str) -> bytes:
-    """One header line, RFC 2047-encoded and folded when it is not plain short ASCII."""
+    """One header line, RFC 2047-encoded when it is not ASCII."""
     if value.isascii():
         # ASCII, or already encoded and folded (addresses): as it is, within RFC 5322's 998
         return f"{name}: {value}\r\n".encode("ascii")
-    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    return f"{name}: {encode_words(value)}\r\n".encode("ascii")
 
 
 def _address(name: str, address: str) -> str:
@@ -87,7 +104,12 @@ def _address(name: str, address: str) -> str:
     if name.isascii():
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{quoted}" <{address}>'
-    return f"{Header(name, 'utf-8').encode(linesep=chr(13) + chr(10))} <{address}>"
+    return f"{encode_words(name)} <{address}>"
+
+
+@cache
+def _quoted(char: str) -> str:
+    return quote(char, safe="")
 
 
 def _rfc2231(param: str, value: str) -> str:
@@ -98,7 +120,7 @@ def _rfc2231(param: str, value: str) -> str:
     chunks: list[str] = []
     current = ""
     for char in value:
-        piece = quote(char, safe="")
+        piece = _quoted(char)
         if current and len(current) + len(piece) > 60:
             chunks.append(current)
             current = ""
@@ -111,7 +133,10 @@ def _rfc2231(param: str, value: str) -> str:
 
 
 def _base64(data: bytes) -> bytes:
-    return base64.encodebytes(data).replace(b"\n", _CRLF)
+    """Base64 in 76-character lines: one C call, then slicing (encodebytes loops in Python)."""
+    encoded = base64.b64encode(data)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return _CRLF.join(lines) + _CRLF if lines else b""
 
 
 def _part(content_type: str, body: bytes, disposition: str | None = None) -> bytes:

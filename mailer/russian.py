@@ -110,6 +110,7 @@ def _morph() -> Any:
     return pymorphy3.MorphAnalyzer()
 
 
+@cache
 def surname_dative(surname: str, gender: str) -> str:
     from pytrovich.enums import Case, Gender, NamePart
 
@@ -162,6 +163,7 @@ def _is_adverb(word: str) -> bool:
     return bool(_morph().parse(word)[0].tag.POS == "ADVB")
 
 
+@cache
 def position_dative(position: str) -> str:
     """'Первый заместитель главы' -> 'Первому заместителю главы'.
 
