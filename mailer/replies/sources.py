@@ -5,13 +5,12 @@ of .eml files or one .eml file."""
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import imaplib
 import mailbox
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.parser import BytesParser
+from email.header import decode_header, make_header
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -99,30 +98,28 @@ class ImapSource:
         uids = [int(u) for u in (data[0] or b"").split() if int(u) >= start]
         last = max(uids, default=known[1] if known and known[0] == uidvalidity else 0)
         candidates: list[int] = []
-        for batch in _batches(uids):
+        if uids:
+            # one FETCH for the whole new range: headers only, a few hundred bytes each
             status, rows = client.uid(
-                "FETCH", ",".join(map(str, batch)), f"(BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])"
+                "FETCH", f"{uids[0]}:{uids[-1]}", f"(BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])"
             )
             for row in rows:
                 if not isinstance(row, tuple):
                     continue
                 found = _UID.search(row[0])
-                if not found:
+                if not found or int(found[1]) < start:
                     continue
                 self.stats.seen += 1
                 self.stats.headers_fetched += 1
-                headers = BytesParser(policy=email.policy.default).parsebytes(
-                    row[1], headersonly=True
-                )
+                fields = header_fields(row[1])
                 thread = _MSGID.findall(
-                    f"{headers.get('In-Reply-To', '')} {headers.get('References', '')}"
+                    f"{fields.get('in-reply-to', '')} {fields.get('references', '')}"
                 )
-                address = parseaddr(str(headers.get("From", "")))[1]
                 if is_candidate(
-                    address,
-                    str(headers.get("Subject", "")),
+                    parseaddr(fields.get("from", ""))[1],
+                    decoded(fields.get("subject", "")),
                     thread,
-                    str(headers.get("Content-Type", "")),
+                    fields.get("content-type", ""),
                 ):
                     candidates.append(int(found[1]))
         for batch in _batches(candidates):
@@ -137,6 +134,32 @@ class ImapSource:
         """Remember how far we read; called once everything read has been recorded."""
         if self._position is not None:
             self.journal.set_mailbox_position(self.key, *self._position)
+
+
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+
+
+def header_fields(raw: bytes) -> dict[str, str]:
+    """A header block as lower-cased names to raw values: all the pre-selection needs, at a
+    fraction of the email package's cost over tens of thousands of messages."""
+    fields: dict[str, str] = {}
+    for line in _FOLD.sub(b" ", raw).split(b"\n"):
+        name, colon, value = line.partition(b":")
+        if colon:
+            fields[name.strip().lower().decode("ascii", "replace")] = value.strip().decode(
+                "utf-8", "replace"
+            )
+    return fields
+
+
+def decoded(value: str) -> str:
+    """An RFC 2047 header value as text (only when it holds encoded words)."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, ValueError):
+        return value
 
 
 def _batches(items: list[int]) -> Iterator[list[int]]:
