@@ -22,6 +22,8 @@ from mailer.settings import Settings
 
 # Answers by which relays say "too many / too fast": slow down instead of failing anyone.
 TOO_MANY_CODES = frozenset({421, 451, 452})
+# The slowest pace "too many" answers push us to, unless a slower rate is configured.
+MAX_INTERVAL = 2.0
 
 
 class Outcome(enum.Enum):
@@ -192,10 +194,15 @@ class Pacer:
             self._next = now + self.interval
 
     def slow_down(self) -> None:
+        """Half again as slow, up to one message every MAX_INTERVAL seconds, after a pause."""
         self.slowdowns += 1
-        self.interval = min(max(self.interval * 2, self.base_delay / 4, 0.05), 60.0)
+        ceiling = max(MAX_INTERVAL, self.configured_interval)
+        self.interval = min(max(self.interval * 1.5, 0.05), ceiling)
         self._next = max(self._next, time.monotonic() + self.base_delay)
 
     def speed_up(self) -> None:
+        """Each accepted message brings the pace back towards the configured one."""
         if self.interval > self.configured_interval:
-            self.interval = max(self.configured_interval, self.interval * 0.9)
+            self.interval *= 0.8
+            if self.interval < max(self.configured_interval * 1.05, 0.01):
+                self.interval = self.configured_interval
