@@ -63,12 +63,12 @@ class FaultyHandler:
         }[stage]
         return fault if fault in wanted else None
 
-    async def handle_RCPT(  # noqa: N802
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         fault = self._fault(address, "rcpt")
         if fault == "rcpt550":
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if fault == "rcpt421":
             server.transport.close()
             return "421 4.4.2 Closing connection"
@@ -77,7 +77,7 @@ class FaultyHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         fault = self._fault(envelope.rcpt_tos[0], "data")
         if fault in ("data451", "always451"):
             return "451 4.3.0 Try again later"
