@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -343,8 +344,8 @@ def main() -> None:
         sends = [mailer_send(folder, count) for _ in range(runs)]
         a = count / statistics.median(s for s, _ in sends)
         rss = statistics.median(r for _, r in sends)
-        b = count / median(runs, lambda f=folder, c=count: mailmerge_send(f, c))
-        c = count / median(runs, lambda f=folder, c=count: ceiling_send(f, c))
+        b = count / median(runs, functools.partial(mailmerge_send, folder, count))
+        c = count / median(runs, functools.partial(ceiling_send, folder, count))
         results[f"send_{count}"] = {
             "mailer_msgs_per_s": round(a, 1),
             "mailmerge_msgs_per_s": round(b, 1),
@@ -370,8 +371,8 @@ def main() -> None:
             )
         )
         if count == 1000:
-            preview = median(runs, lambda f=folder: mailer_preview(f))
-            dry = median(runs, lambda f=folder: mailmerge_dry_run(f))
+            preview = median(runs, functools.partial(mailer_preview, folder))
+            dry = median(runs, functools.partial(mailmerge_dry_run, folder))
             results["preview_1000"] = {
                 "mailer_s": round(preview, 2),
                 "mailmerge_dry_run_s": round(dry, 2),
