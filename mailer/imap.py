@@ -10,16 +10,11 @@ import time
 
 from mailer.errors import ServerError
 from mailer.settings import Settings, check_imap_auth_is_safe
+from mailer.tls import tls_context
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext:
-    context = ssl.create_default_context(
-        cafile=str(settings.imap_ca_file) if settings.imap_ca_file else None
-    )
-    if not settings.imap_verify_cert:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return tls_context(settings.imap_ca_file, settings.imap_verify_cert)
 
 
 def connect(settings: Settings) -> imaplib.IMAP4:

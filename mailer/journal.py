@@ -635,34 +635,18 @@ class Ledger:
         )
 
     def failed(self, error: str) -> None:
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "failed",
-            self.prefix + error,
-            last_error=error,
-        )
+        self._outcome("failed", error)
 
     def deferred(self, error: str) -> None:
         """A temporary failure: not accepted, still owed."""
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "pending",
-            self.prefix + error,
-            last_error=error,
-        )
+        self._outcome("pending", error)
 
     def uncertain(self, error: str) -> None:
+        self._outcome("uncertain", error)
+
+    def _outcome(self, state: str, error: str) -> None:
         self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "uncertain",
-            self.prefix + error,
-            last_error=error,
+            self.table, self.row_id, self.delivery_id, state, self.prefix + error, last_error=error
         )
 
 

@@ -19,6 +19,7 @@ import aiosmtplib
 
 from mailer.errors import ServerError
 from mailer.settings import Settings
+from mailer.tls import tls_context
 
 # Answers by which relays say "too many / too fast": slow down instead of failing anyone.
 TOO_MANY_CODES = frozenset({421, 451, 452})
@@ -49,16 +50,6 @@ def _describe(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    context = ssl.create_default_context(
-        cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None
-    )
-    if not settings.smtp_verify_cert:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def _is_certificate_error(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -80,7 +71,9 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
         port=port,
         use_tls=settings.smtp_security == "tls",
         start_tls=settings.smtp_security == "starttls",
-        tls_context=tls_context(settings) if settings.smtp_security != "none" else None,
+        tls_context=tls_context(settings.smtp_ca_file, settings.smtp_verify_cert)
+        if settings.smtp_security != "none"
+        else None,
         timeout=settings.smtp_timeout,
         local_hostname=settings.smtp_helo_name,
     )
