@@ -39,7 +39,9 @@ PAGE_WIDTH_MM = 210
 # Fixed ZIP timestamps: the same letter gives the same bytes, so a file signed after the preview
 # is the very file that is sent.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-THUMBNAIL = "docProps/thumbnail.jpeg"
+# Parts of python-docx's own template that this letter does without: its thumbnail picture,
+# and Word 2010's duplicate of the styles (a third of the file, sent with every letter).
+DROPPED_PARTS = ("docProps/thumbnail.jpeg", "word/stylesWithEffects.xml")
 
 
 def _zip_entry(name: str) -> zipfile.ZipInfo:
@@ -377,11 +379,15 @@ def _split_package(package: bytes) -> tuple[str, bytes]:
             data = source.read(info)
             if info.filename == DOCUMENT_PART:
                 document_xml = data.decode("utf-8")
-            elif info.filename == THUMBNAIL:
-                continue  # python-docx's own template picture, not this letter's
+            elif info.filename in DROPPED_PARTS:
+                continue
             else:
-                if info.filename == "_rels/.rels":
-                    data = re.sub(rb"<Relationship [^>]*thumbnail[^>]*/>", b"", data)
+                if info.filename in ("_rels/.rels", "word/_rels/document.xml.rels"):
+                    data = re.sub(
+                        rb"<Relationship [^>]*(?:thumbnail|stylesWithEffects)[^>]*/>", b"", data
+                    )
+                if info.filename == "[Content_Types].xml":
+                    data = re.sub(rb"<Override [^>]*stylesWithEffects[^>]*/>", b"", data)
                 target.writestr(_zip_entry(info.filename), data)
     for marker in (ADDRESSEE, SALUTATION, BODY):
         if document_xml.count(marker) != 1:

@@ -174,7 +174,10 @@ class Renderer:
         docx_name = self.letter.docx_name(label if personal else None)
         context = self._context(recipient, addressing)
         context["docx_name"] = docx_name
-        docx_blocks = parse_blocks(self._run(self._body, context, who)) if personal else None
+        # rendered once, for the DOCX and (as {{ body }}) for the email
+        body = self._run(self._body, context, who)
+        context["body"] = body
+        docx_blocks = parse_blocks(body) if personal else None
         email_blocks = parse_blocks(self._run(self._email, context, who))
         return RenderedLetter(recipient, addressing, email_blocks, docx_blocks, docx_name)
 
