@@ -375,13 +375,12 @@ def report(settings: Settings, letter: str, out: Path) -> None:
 @with_settings
 def letters_command(settings: Settings) -> None:
     """Письма в журнале: номер, дата, тема, сколько отправлено."""
-    from mailer.journal import Journal
+    from mailer.status import letters_in_journal
 
     if not settings.db.exists():
         click.echo(f"Журнал {settings.db} ещё пуст: писем не отправляли.")
         return
-    with Journal(settings.db) as journal:
-        rows = journal.letters_overview()
+    rows = letters_in_journal(settings)
     if not rows:
         click.echo("В журнале нет писем.")
         return

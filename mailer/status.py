@@ -121,3 +121,9 @@ def _organizations(settings: Settings, letter: Letter) -> dict[str, str]:
     except InputError:
         return {}
     return {r.id: r.organization or r.full_name for r in listed}
+
+
+def letters_in_journal(settings: Settings) -> list[tuple[str, str, str, str, int, int]]:
+    """Every letter in the journal: key, subject, number, date, recipients, sent."""
+    with Journal(settings.db) as journal:
+        return journal.letters_overview()
