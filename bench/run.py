@@ -127,11 +127,10 @@ def mailmerge_bin() -> Path:
     return binary
 
 
-def mailmerge_files(folder: Path, port: int) -> None:
-    """The same letter for mailmerge: its text, with one prepared DOCX attached (it cannot
-    build one per recipient)."""
-    preview = folder / "mm-docx"
-    if not (folder / "letter.docx").exists():
+def sample_preview(folder: Path) -> Path:
+    """The letters as mailer builds them, written once per workspace."""
+    preview = folder / "sample-preview"
+    if not preview.exists():
         subprocess.run(
             [*MAILER, "preview", "quality-week", "--out", str(preview)],
             cwd=folder,
@@ -139,6 +138,14 @@ def mailmerge_files(folder: Path, port: int) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    return preview
+
+
+def mailmerge_files(folder: Path, port: int) -> None:
+    """The same letter for mailmerge: its text, with one prepared DOCX attached (it cannot
+    build one per recipient)."""
+    if not (folder / "letter.docx").exists():
+        preview = sample_preview(folder)
         first = sorted(preview.glob("*.docx"))[0]
         shutil.copy(first, folder / "letter.docx")
         text = sorted(preview.glob("*.html"))[0].read_text(encoding="utf-8")
@@ -172,15 +179,7 @@ def mailmerge_send(folder: Path, count: int) -> float:
 
 def ceiling_send(folder: Path, count: int) -> float:
     """Already-built messages pushed through a pool of four reused aiosmtplib connections."""
-    preview = folder / "ceiling"
-    subprocess.run(
-        [*MAILER, "preview", "quality-week", "--out", str(preview)],
-        cwd=folder,
-        env=mailer_env(25, folder),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    sample = sorted(preview.glob("*.eml"))[0].read_bytes()
+    sample = sorted(sample_preview(folder).glob("*.eml"))[0].read_bytes()
     messages = [sample] * count
 
     async def push(port: int) -> float:
