@@ -42,7 +42,6 @@ class Prepared:
     renderer: Renderer
     document: DocxLetter
     sender: Sender
-    extra_attachments: list[Attachment]
     shared_docx: bytes | None  # the one DOCX of a letter "по списку"
     messages: MessageFactory
 
@@ -114,9 +113,7 @@ def prepare(settings: Settings, letter_name: str, recipients: Path | None) -> Pr
         read_receipt=letter.settings.read_receipt,
         shared_attachments=extra,
     )
-    return Prepared(
-        settings, letter, recipient_list, renderer, document, sender, extra, shared, messages
-    )
+    return Prepared(settings, letter, recipient_list, renderer, document, sender, shared, messages)
 
 
 # Sending

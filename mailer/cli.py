@@ -123,9 +123,14 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
     if report.letter.deadline:
         note = f" ({report.letter.deadline_note})" if report.letter.deadline_note else ""
         click.echo(f"Срок ответа: {date_words(report.letter.deadline)}{note}")
+    checked = (
+        "один для всех"
+        if report.letter.settings.mode == "list"
+        else f"прочитано обратно: {report.documents_checked} из {report.recipients}"
+    )
     if report.ok:
         click.echo(
-            f"Документ (проверено: {report.documents_checked}) оформлен по ГОСТ Р 7.0.97-2025: "
+            f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
             "реквизиты, поля, шрифт, отметка об электронной подписи."
         )
         return

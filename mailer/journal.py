@@ -240,12 +240,6 @@ class Journal:
                 (key, subject, reg_number, reg_date, _now()),
             )
 
-    def letter_registration(self, key: str) -> tuple[str, str] | None:
-        row = self.db.execute(
-            "SELECT reg_number, reg_date FROM letters WHERE key = ?", (key,)
-        ).fetchone()
-        return (row[0], row[1]) if row else None
-
     def ensure_deliveries(
         self,
         letter: str,
@@ -346,22 +340,6 @@ class Journal:
             self._event(db, delivery_id, state, detail, now)
         if durable:
             self.db.execute("PRAGMA synchronous = NORMAL")
-
-    # The letter's own state changes, by delivery id (the send pipeline goes through ledgers).
-    def mark_sending(self, delivery_id: int) -> None:
-        self.ledger(delivery_id).sending()
-
-    def mark_sent(self, delivery_id: int, response: str) -> None:
-        self.ledger(delivery_id).sent(response)
-
-    def mark_deferred(self, delivery_id: int, error: str) -> None:
-        self.ledger(delivery_id).deferred(error)
-
-    def mark_failed(self, delivery_id: int, error: str) -> None:
-        self.ledger(delivery_id).failed(error)
-
-    def mark_uncertain(self, delivery_id: int, error: str) -> None:
-        self.ledger(delivery_id).uncertain(error)
 
     def events(self, delivery_id: int) -> list[tuple[str, str | None]]:
         return [

@@ -20,14 +20,17 @@ from mailer.campaign import Prepared, prepare
 from mailer.docx import DocxLetter
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
+from mailer.letter import Letter
 from mailer.message import DOCX_TYPE, Attachment, new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient
+from mailer.render import Addressing
 from mailer.replies.track import TrackSummary, review_for, run_track
 from mailer.russian import date_numeric, filename_safe
 from mailer.settings import Settings
 from mailer.status import ANSWERS
+from mailer.text import Block
 
 RESUMABLE = ("pending", "failed")
 UNKNOWN = ("sending", "uncertain")
@@ -168,10 +171,8 @@ def plan_remind(
     return RemindPlan(prepared, today, due, skipped, track, force)
 
 
-def _reminder_vars(
-    plan_letter: Any, today: dt.date, sequence: int, docx_name: str
-) -> dict[str, Any]:
-    deadline = plan_letter.deadline
+def _reminder_vars(letter: Letter, today: dt.date, sequence: int, docx_name: str) -> dict[str, Any]:
+    deadline = letter.deadline
     return {
         "sequence": sequence,
         "date": today,
@@ -187,6 +188,16 @@ def _check_templates(prepared: Prepared, today: dt.date) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Built:
+    data: bytes
+    docx: bytes
+    docx_name: str
+    addressing: Addressing
+    email_blocks: list[Block]
+    subject: str
+
+
 class _ReminderBuilder:
     def __init__(self, plan: RemindPlan) -> None:
         self.plan = plan
@@ -196,7 +207,7 @@ class _ReminderBuilder:
             letter, title=plan.title, registration=(policy.number, plan.today)
         )
 
-    def build(self, due: Due, message_id: str, thread: list[str]) -> tuple[bytes, bytes, str]:
+    def build(self, due: Due, message_id: str, thread: list[str]) -> _Built:
         prepared = self.plan.prepared
         letter = prepared.letter
         recipient = due.recipient
@@ -216,6 +227,7 @@ class _ReminderBuilder:
             Attachment(docx_name, reminder_docx, *DOCX_TYPE),
             Attachment(original.docx_name, original_docx, *DOCX_TYPE),
         ]
+        subject = f"Напоминание: {letter.email_subject}"
         data = prepared.messages.build(
             to_name=recipient.full_name,
             to_addresses=recipient.emails,
@@ -223,11 +235,11 @@ class _ReminderBuilder:
             attachments=attachments,
             message_id=message_id,
             recipient_id=recipient.id,
-            subject=f"Напоминание: {letter.email_subject}",
+            subject=subject,
             in_reply_to=thread[-1],
             references=thread,
         )
-        return data, reminder_docx, docx_name
+        return _Built(data, reminder_docx, docx_name, addressing, email_blocks, subject)
 
 
 def _thread(delivery: Delivery, reminders: list[Reminder], sequence: int) -> list[str]:
@@ -258,11 +270,14 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
             for item in due:
                 own = reminders[item.delivery.id]
                 row = next(r for r in own if r.sequence == item.sequence)
-                data, _, _ = builder.build(
+                built = builder.build(
                     item, row.message_id, _thread(item.delivery, own, item.sequence)
                 )
                 yield Outgoing(
-                    item.recipient.id, item.recipient.emails, data, journal.reminder_ledger(row)
+                    item.recipient.id,
+                    item.recipient.emails,
+                    built.data,
+                    journal.reminder_ledger(row),
                 )
 
         summary = send_stream(
@@ -280,18 +295,15 @@ def preview_remind(plan: RemindPlan, out: Path | None) -> Path:
     builder = _ReminderBuilder(plan)
     for number, item in enumerate(plan.due, start=1):
         thread = [item.delivery.message_id]
-        data, docx, docx_name = builder.build(item, f"<preview.{number}@mailer.invalid>", thread)
-        addressing, _, email_blocks = plan.prepared.renderer.render_reminder(
-            item.recipient, _reminder_vars(letter, plan.today, item.sequence, docx_name)
-        )
+        built = builder.build(item, f"<preview.{number}@mailer.invalid>", thread)
         writer.add(
             item.recipient,
-            addressing,
-            f"Напоминание: {letter.email_subject}",
-            email_blocks,
-            data,
-            docx_name,
-            docx,
+            built.addressing,
+            built.subject,
+            built.email_blocks,
+            built.data,
+            built.docx_name,
+            built.docx,
         )
     facts = [
         ("Напоминание", html.escape(plan.title)),

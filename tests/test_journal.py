@@ -52,10 +52,11 @@ def test_state_changes_are_kept_as_history(tmp_path: Path) -> None:
         journal.ensure_letter("l", "Тема", "1", "2023-10-12")
         journal.ensure_deliveries("l", [("a", ("a@x.example.org",))], lambda rid: f"<{rid}@x>")
         delivery = journal.deliveries("l")["a"]
-        journal.mark_sending(delivery.id)
-        journal.mark_deferred(delivery.id, "451 later")
-        journal.mark_sending(delivery.id)
-        journal.mark_sent(delivery.id, "250 ok")
+        ledger = journal.ledger(delivery.id)
+        ledger.sending()
+        ledger.deferred("451 later")
+        ledger.sending()
+        ledger.sent("250 ok")
         after = journal.deliveries("l")["a"]
         assert after.state == "sent"
         assert after.attempts == 2
@@ -70,7 +71,7 @@ def test_interrupted_sends_become_uncertain(tmp_path: Path) -> None:
         journal.ensure_deliveries(
             "l", [("a", ("a@x.example.org",)), ("b", ("b@x.example.org",))], lambda r: f"<{r}@x>"
         )
-        journal.mark_sending(journal.deliveries("l")["a"].id)
+        journal.ledger(journal.deliveries("l")["a"].id).sending()
         assert journal.recover_interrupted("l") == ["a"]
         states = {rid: d.state for rid, d in journal.deliveries("l").items()}
     assert states == {"a": "uncertain", "b": "pending"}
