@@ -6,13 +6,17 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from mailer.errors import MailerError
-from mailer.outbox import SendSummary
-from mailer.settings import Settings, load_settings
+
+# Only click and the errors load at start-up, so that `mailer --help` is instant; each command
+# imports the core it needs.
+if TYPE_CHECKING:
+    from mailer.outbox import SendSummary
+    from mailer.settings import Settings
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -46,6 +50,8 @@ class MailerGroup(click.Group):
 
 
 def _settings(ctx: click.Context) -> Settings:
+    from mailer.settings import Settings
+
     settings = ctx.obj
     assert isinstance(settings, Settings)
     return settings
@@ -73,6 +79,8 @@ def cli(ctx: click.Context, env_file: Path | None) -> None:
 
     LETTER — имя папки письма в letters/ (например, quality-week) или путь к ней.
     """
+    from mailer.settings import load_settings
+
     ctx.obj = load_settings(env_file)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
 import re
 import struct
 import zipfile
@@ -39,9 +40,6 @@ PAGE_WIDTH_MM = 210
 # Fixed ZIP timestamps: the same letter gives the same bytes, so a file signed after the preview
 # is the very file that is sent.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-# Parts of python-docx's own template that this letter does without: its thumbnail picture,
-# and Word 2010's duplicate of the styles (a third of the file, sent with every letter).
-DROPPED_PARTS = ("docProps/thumbnail.jpeg", "word/stylesWithEffects.xml")
 
 
 def _zip_entry(name: str) -> zipfile.ZipInfo:
@@ -176,6 +174,7 @@ def _mm(value: float) -> Any:
 
 def _set_cell_borders(cell: Any, visible: bool) -> None:
     from docx.oxml import OxmlElement
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
     tc_pr = cell._tc.get_or_add_tcPr()
@@ -191,6 +190,7 @@ def _set_cell_borders(cell: Any, visible: bool) -> None:
 
 
 def _borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
+    from docx.oxml import OxmlElement
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -268,11 +268,18 @@ def _build_skeleton(
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.line_spacing = 1.0
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    normal_run = normal.element.get_or_add_rPr()
+    fonts = normal_run.get_or_add_rFonts()
     fonts.set(qn("w:eastAsia"), FONT)
     fonts.set(qn("w:cs"), FONT)
+    # python-docx's template says English; Word would then check Russian spelling as English
+    if normal_run.find(qn("w:lang")) is None:
+        language = OxmlElement("w:lang")
+        language.set(qn("w:val"), "ru-RU")
+        normal_run.append(language)
 
     core = document.core_properties
     core.title = title_text or settings.subject
@@ -369,30 +376,89 @@ def _build_skeleton(
 
 
 def _split_package(package: bytes) -> tuple[str, bytes]:
-    static = io.BytesIO()
-    document_xml = ""
-    with (
-        zipfile.ZipFile(io.BytesIO(package)) as source,
-        zipfile.ZipFile(static, "w", compression=zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == DOCUMENT_PART:
-                document_xml = data.decode("utf-8")
-            elif info.filename in DROPPED_PARTS:
-                continue
-            else:
-                if info.filename in ("_rels/.rels", "word/_rels/document.xml.rels"):
-                    data = re.sub(
-                        rb"<Relationship [^>]*(?:thumbnail|stylesWithEffects)[^>]*/>", b"", data
-                    )
-                if info.filename == "[Content_Types].xml":
-                    data = re.sub(rb"<Override [^>]*stylesWithEffects[^>]*/>", b"", data)
-                target.writestr(_zip_entry(info.filename), data)
+    parts: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        names = source.namelist()
+        for name in names:
+            parts[name] = source.read(name)
+    document_xml = parts.pop(DOCUMENT_PART).decode("utf-8")
     for marker in (ADDRESSEE, SALUTATION, BODY):
         if document_xml.count(marker) != 1:
             raise LetterError(f"Внутренняя ошибка сборки документа: метка {marker} не найдена.")
+    parts = _slimmed(parts, document_xml)
+    static = io.BytesIO()
+    with zipfile.ZipFile(static, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in names:
+            if name in parts:
+                target.writestr(_zip_entry(name), parts[name])
     return document_xml, static.getvalue()
+
+
+_STYLE_REFERENCE = re.compile(
+    rb'<w:(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink) w:val="([^"]+)"'
+)
+_STYLE_CHAIN = re.compile(rb'<w:(?:basedOn|next|link) w:val="([^"]+)"')
+_STYLE = re.compile(rb'<w:style [^>]*?w:styleId="([^"]+)"[^>]*>.*?</w:style>', re.DOTALL)
+
+
+def _slimmed(parts: dict[str, bytes], document_xml: str) -> dict[str, bytes]:
+    """The package without what this letter never uses, since it travels with every email.
+
+    python-docx's template brings 164 styles and Word's list of 137 latent ones (350 KB of
+    XML, half of the compressed file), numbering for list styles, a thumbnail, Word 2010's
+    duplicate of the styles and a bibliography item. Kept: the default styles, every style a
+    part refers to, and what those are based on or linked to."""
+    parts = dict(parts)
+    dropped = {"docProps/thumbnail.jpeg", "word/stylesWithEffects.xml"}
+    dropped |= {name for name in parts if name.startswith("customXml/")}
+    content = [document_xml.encode("utf-8")] + [
+        data
+        for name, data in parts.items()
+        if name.startswith("word/")
+        and name.endswith(".xml")
+        and name not in ("word/styles.xml", "word/numbering.xml", *dropped)
+    ]
+    styles = parts.get("word/styles.xml")
+    if styles is not None:
+        wanted = {m for data in content for m in _STYLE_REFERENCE.findall(data)}
+        found = {m.group(1): m.group(0) for m in _STYLE.finditer(styles)}
+        defaults = {sid for sid, xml in found.items() if b'w:default="1"' in xml[:200]}
+        wanted |= defaults
+        queue = list(wanted)
+        while queue:
+            for linked in _STYLE_CHAIN.findall(found.get(queue.pop(), b"")):
+                if linked not in wanted:
+                    wanted.add(linked)
+                    queue.append(linked)
+        kept = [xml for sid, xml in found.items() if sid in wanted]
+        head = styles[: styles.index(b"<w:style ")] if found else styles
+        head = re.sub(rb"<w:latentStyles\b.*?</w:latentStyles>", b"", head, flags=re.DOTALL)
+        parts["word/styles.xml"] = head + b"".join(kept) + b"</w:styles>"
+        uses_numbering = any(b"<w:numPr" in data for data in [*content, *kept])
+        if not uses_numbering:
+            dropped.add("word/numbering.xml")
+    for name in dropped:
+        parts.pop(name, None)
+    for rels, base in (("_rels/.rels", ""), ("word/_rels/document.xml.rels", "word/")):
+        if rels in parts:
+            parts[rels] = _without_links(parts[rels], base, dropped)
+    parts["[Content_Types].xml"] = re.sub(
+        rb'<Override PartName="/([^"]+)"[^>]*/>',
+        lambda m: b"" if m.group(1).decode() in dropped else m.group(0),
+        parts["[Content_Types].xml"],
+    )
+    return parts
+
+
+def _without_links(rels: bytes, base: str, dropped: set[str]) -> bytes:
+    """A relationships part without the links to dropped parts (targets are relative to
+    ``base``)."""
+
+    def keep(link: re.Match[bytes]) -> bytes:
+        target = posixpath.normpath(base + link.group(1).decode())
+        return b"" if target in dropped else link.group(0)
+
+    return re.sub(rb'<Relationship [^>]*Target="([^"]+)"[^>]*/>', keep, rels)
 
 
 def read_docx_text(path_or_bytes: Path | bytes) -> list[str]:

@@ -151,7 +151,7 @@ async def transmit(
 
     before_data()
     try:
-        response = await client.data(data)
+        response = await _data(client, data)
     except aiosmtplib.SMTPDataError as exc:
         outcome = Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED
         return Result(outcome, _describe(exc), exc.code, connection_lost=exc.code == 421)
@@ -165,6 +165,44 @@ async def transmit(
     if refused:
         detail += f" (не приняты адреса: {refusals})"
     return Result(Outcome.SENT, detail, response.code)
+
+
+def wire_ready(data: bytes) -> bool:
+    """True when every line ends in CRLF and none starts with a dot: the bytes can go after
+    DATA as they are (RFC 5321 4.5.2)."""
+    lines = data.count(b"\n")
+    return (
+        data.endswith(b"\r\n")
+        and data.count(b"\r") == lines
+        and data.count(b"\r\n") == lines
+        and b"\n." not in data
+        and not data.startswith(b".")
+    )
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse:
+    """DATA, then the message as it is when it is already wire-ready.
+
+    aiosmtplib's data() runs two regular expressions over every message to mend line endings
+    and escape leading dots: about half a millisecond for a 50 KB letter, a quarter of our
+    time per letter. MessageFactory's bytes need neither (CRLF throughout, base64 bodies), so
+    they are checked with a few byte counts and written directly; anything else goes through
+    data()."""
+    protocol = client.protocol
+    if protocol is None or not wire_ready(data):
+        return await client.data(data)
+    start = await client.execute_command(b"DATA")
+    if start.code != 354:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    try:
+        protocol.write(data + b".\r\n")
+        response = await protocol.read_response(timeout=client.timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()  # as data() does: the conversation is out of step
+        raise
+    if response.code != 250:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    return response
 
 
 class Pacer:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -119,7 +121,11 @@ def test_an_office_blank_keeps_its_letterhead(tmp_path: Path) -> None:
     org.write_text(org.read_text(encoding="utf-8") + '\nblank = "blank.docx"\n', encoding="utf-8")
 
     document = docx.Document(io.BytesIO(build(tmp_path / "letters")))
-    assert document.sections[0].header.paragraphs[0].text == "ГЕРБ · БЛАНК УПРАВЛЕНИЯ"
+    header = document.sections[0].header.paragraphs[0]
+    assert header.text == "ГЕРБ · БЛАНК УПРАВЛЕНИЯ"
+    # the styles the blank's own parts use survive the slimming of styles.xml
+    assert header.style is not None
+    assert header.style.name == "Header"
     left = document.sections[0].left_margin
     assert left is not None
     assert abs(left - Mm(30)) < Mm(0.1)  # the blank's own, wider margin is kept
@@ -134,3 +140,31 @@ def test_filling_is_cheap_and_deterministic() -> None:
     first = document.fill("A", "B", BLOCKS)
     assert document.fill("A", "B", BLOCKS) == first
     assert DocxLetter(letter).fill("A", "B", BLOCKS) == first
+
+
+def test_the_package_carries_only_what_the_letter_uses() -> None:
+    """Sent with every email, so python-docx's unused styles, numbering and extras are left out;
+    what remains is consistent: every link and content type names a part that is there."""
+    data = build()
+    assert len(data) < 14_000
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = set(package.namelist())
+        assert not {n for n in names if n.startswith("customXml/")}
+        assert "word/numbering.xml" not in names
+        assert "word/stylesWithEffects.xml" not in names
+        styles = package.read("word/styles.xml").decode()
+        assert "latentStyles" not in styles
+        assert re.findall(r'w:styleId="([^"]+)"', styles) == [
+            "Normal",
+            "DefaultParagraphFont",
+            "TableNormal",
+            "NoList",
+        ]
+        for rels, base in (("_rels/.rels", ""), ("word/_rels/document.xml.rels", "word/")):
+            for target in re.findall(r'Target="([^"]+)"', package.read(rels).decode()):
+                assert posixpath.normpath(base + target) in names, target
+        types = package.read("[Content_Types].xml").decode()
+        for part in re.findall(r'PartName="/([^"]+)"', types):
+            assert part in names, part
+    normal = docx.Document(io.BytesIO(data)).styles["Normal"].element
+    assert normal.xpath("string(w:rPr/w:lang/@w:val)") == "ru-RU"  # Russian spell-checking

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.policy
 import io
 import itertools
@@ -11,8 +12,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import docx
+import pytest
 
+from mailer.campaign import prepare
 from mailer.docx import read_docx_text
+from mailer.settings import load_settings
+from mailer.smtp import Outcome, connect, transmit, wire_ready
 from tests.conftest import parse_strict, run
 from tests.smtp_server import SmtpServer
 
@@ -332,3 +337,38 @@ def test_read_receipt_is_requested_when_the_letter_asks(
     assert result.exit_code == 0, result.output
     message = parse_strict(smtp_server.handler.messages[0].data)
     assert str(message["Disposition-Notification-To"]) == "ed@economy.example.org"
+
+
+def test_letters_go_after_data_as_built_and_other_bytes_are_mended(
+    workdir: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our own messages skip aiosmtplib's line-ending and dot mending; bytes that need it
+    (a line starting with a dot, bare LF) still get it."""
+    for name, value in smtp_server.env().items():
+        monkeypatch.setenv(name, value)
+    prepared = prepare(load_settings(), "quality-week", None)
+    recipient = next(iter(prepared.recipients))
+    _, _, built = prepared.message(recipient, "<test.1@economy.example.org>")
+    assert wire_ready(built)
+    dotted = b"Subject: dot\r\n\r\n.a line that starts with a dot\r\n..two\r\n"
+    bare = b"Subject: bare\n\nline one\nline two\r\nend"
+    assert not wire_ready(dotted)
+    assert not wire_ready(bare)
+
+    async def send_all() -> list[Outcome]:
+        client = await connect(load_settings())
+        outcomes = []
+        for data in (built, dotted, bare):
+            result = await transmit(
+                client, "ed@economy.example.org", ["a@b.example.org"], data, lambda: None
+            )
+            outcomes.append(result.outcome)
+        await client.quit()
+        return outcomes
+
+    assert asyncio.run(send_all()) == [Outcome.SENT] * 3
+    received = [m.data for m in smtp_server.handler.messages]
+    assert received[0] == built
+    parse_strict(received[0])
+    assert received[1] == dotted
+    assert received[2] == b"Subject: bare\r\n\r\nline one\r\nline two\r\nend\r\n"
