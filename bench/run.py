@@ -248,6 +248,7 @@ def tracking(runs: int) -> tuple[float, float, float, float]:
                 env=env,
                 check=True,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         cur = server.root / "Maildir" / "cur"
         cur.mkdir(exist_ok=True)
@@ -262,7 +263,12 @@ def tracking(runs: int) -> tuple[float, float, float, float]:
                 f"Message-ID: <m{n}@bench.example.org>\r\nDate: Mon, 16 Oct 2023 10:00:00 +0300"
                 f"\r\n\r\nТекст письма {n}.\r\n"
             ).encode()
-            path = cur / f"{1700000000 + n}.M{n}P1.bench:2,S"
+            # named as a delivery agent names them (time, microseconds and pid, host, size):
+            # Dovecot hashes these names, and look-alike ones collide into a slow first scan
+            path = cur / (
+                f"{1697400000 + n // 7}.M{n * 7919 % 1000000}P{3000 + n % 97}"
+                f".mail.economy.example.org,S={len(data)}:2,S"
+            )
             path.write_bytes(data)
             os.chown(path, UID, UID)
         os.chown(cur, UID, UID)
@@ -327,7 +333,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs, 1,000 recipients only")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
-    runs = 1 if args.quick else 3
+    runs = 1 if args.quick else 5
     sizes = [1000] if args.quick else [1000, 10000]
     results: dict[str, object] = {
         "machine": (
@@ -338,13 +344,23 @@ def main() -> None:
     }
     rows: list[tuple[str, str, str, str]] = []
 
+    # compiled once, as an installed package is (an editable install compiles on first use,
+    # unless PYTHONDONTWRITEBYTECODE says not to)
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "mailer")], check=True)
     for count in sizes:
         folder = workspace(count)
-        sends = [mailer_send(folder, count) for _ in range(runs)]
+        # the three side by side, round after round, so that a slow spell of a shared
+        # machine falls on all of them
+        sends, peers, ceilings = [], [], []
+        rounds = runs if count < 10_000 else max(1, runs - 2)
+        for _ in range(rounds):
+            sends.append(mailer_send(folder, count))
+            peers.append(mailmerge_send(folder, count))
+            ceilings.append(ceiling_send(folder, count))
         a = count / statistics.median(s for s, _ in sends)
         rss = statistics.median(r for _, r in sends)
-        b = count / median(runs, functools.partial(mailmerge_send, folder, count))
-        c = count / median(runs, functools.partial(ceiling_send, folder, count))
+        b = count / statistics.median(peers)
+        c = count / statistics.median(ceilings)
         results[f"send_{count}"] = {
             "mailer_msgs_per_s": round(a, 1),
             "mailmerge_msgs_per_s": round(b, 1),
@@ -352,6 +368,7 @@ def main() -> None:
             "a_over_b": round(a / b, 2),
             "a_over_c": round(a / c, 2),
             "mailer_peak_rss_kib": rss,
+            "runs": rounds,
         }
         rows.append(
             (
@@ -435,7 +452,7 @@ def main() -> None:
     print(f"{'measure':<{width}}  {'result':<34} {'target':<9} verdict")
     for name, value, target, verdict in rows:
         print(f"{name:<{width}}  {value:<34} {target:<9} {verdict}")
-    print(f"\n{results['machine']}; medians of {runs} run(s)")
+    print(f"\n{results['machine']}; medians of {runs} runs (10,000: {max(1, runs - 2)})")
     args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

@@ -7,10 +7,12 @@ import json
 import mailbox
 import time
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
 
+from mailer.replies.sources import sender_address
 from tests.conftest import run
 from tests.imap_server import Dovecot
 from tests.mail_corpus import (
@@ -443,3 +445,27 @@ def test_a_new_uidvalidity_rescans_without_recording_twice(
     assert "Просмотрено писем: 1" in again.output
     assert "Уже учтены раньше: 1." in again.output
     assert "Новых ответов нет." in again.output
+
+
+@pytest.mark.parametrize(
+    ("from_header", "address"),
+    [
+        ("Глава <glava@mo.ru>", "glava@mo.ru"),
+        ("glava@mo.ru", "glava@mo.ru"),
+        ("glava@mo.ru (Глава округа)", "glava@mo.ru"),
+        ('"Smith <boss>" <real@x.org>', "real@x.org"),
+        ('"glava@mo.ru" <spam@x.org>', "spam@x.org"),
+        ("=?utf-8?b?0JPQu9Cw0LLQsA==?= <Glava@MO.ru>", "Glava@MO.ru"),
+        ("<glava@mo.ru>", "glava@mo.ru"),
+        ("", ""),
+        ("undisclosed-recipients:;", ""),
+    ],
+)
+def test_the_pre_selection_reads_the_sender_as_the_full_parser_does(
+    from_header: str, address: str
+) -> None:
+    """Over thousands of headers a regular expression stands in for email.utils.parseaddr;
+    it must find the same address, or the reply would never be fetched."""
+    assert sender_address(from_header) == address
+    if address:
+        assert parseaddr(from_header)[1] == address

@@ -75,6 +75,7 @@ class Matcher:
                 group = self.by_domain.setdefault((delivery.letter, domain), [])
                 if delivery not in group:
                     group.append(delivery)
+        self.domains = {domain for _, domain in self.by_domain}
 
     # Cheap pre-selection on headers alone, so that only candidates are fetched whole.
     def is_candidate(self, sender: str, subject: str, thread_ids: list[str], ctype: str) -> bool:
@@ -85,8 +86,7 @@ class Matcher:
         sender = sender.lower()
         if sender in self.by_address:
             return True
-        domain = sender.rpartition("@")[2]
-        if any(d == domain for _, d in self.by_domain):
+        if sender.rpartition("@")[2] in self.domains:
             return True
         normalized = normalize_number(subject)
         return any(number in normalized for number in self.numbers.values())

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.header import decode_header, make_header
-from email.utils import parseaddr
 from pathlib import Path
 
 from mailer import imap
@@ -116,7 +115,7 @@ class ImapSource:
                     f"{fields.get('in-reply-to', '')} {fields.get('references', '')}"
                 )
                 if is_candidate(
-                    parseaddr(fields.get("from", ""))[1],
+                    sender_address(fields.get("from", "")),
                     decoded(fields.get("subject", "")),
                     thread,
                     fields.get("content-type", ""),
@@ -150,6 +149,20 @@ def header_fields(raw: bytes) -> dict[str, str]:
                 "utf-8", "replace"
             )
     return fields
+
+
+_ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
+_BARE_ADDRESS = re.compile(r"[^\s<>()\",;:]+@[^\s<>()\",;:]+")
+
+
+def sender_address(value: str) -> str:
+    """The From address for the pre-selection: the one in angle brackets, else the first bare
+    one. A tenth of email.utils.parseaddr's cost; the chosen messages are parsed in full."""
+    angle = _ANGLE_ADDRESS.search(value)
+    if angle:
+        return angle[1]
+    bare = _BARE_ADDRESS.search(value)
+    return bare[0] if bare else ""
 
 
 def decoded(value: str) -> str:
