@@ -167,6 +167,13 @@ class Renderer:
         return parse_blocks(self._run(self._body, context, "письмо по списку"))
 
     def render(self, recipient: Recipient) -> RenderedLetter:
+        addressing, docx_name, body, email = self._texts(recipient)
+        personal = self.letter.settings.mode == "personal"
+        docx_blocks = parse_blocks(body) if personal else None
+        return RenderedLetter(recipient, addressing, parse_blocks(email), docx_blocks, docx_name)
+
+    def _texts(self, recipient: Recipient) -> tuple[Addressing, str, str, str]:
+        """The addressing, the DOCX's file name, the body and the email's text."""
         addressing = address(recipient)
         who = f"получатель {recipient.id}, строка {recipient.row} списка"
         personal = self.letter.settings.mode == "personal"
@@ -177,9 +184,7 @@ class Renderer:
         # rendered once, for the DOCX and (as {{ body }}) for the email
         body = self._run(self._body, context, who)
         context["body"] = body
-        docx_blocks = parse_blocks(body) if personal else None
-        email_blocks = parse_blocks(self._run(self._email, context, who))
-        return RenderedLetter(recipient, addressing, email_blocks, docx_blocks, docx_name)
+        return addressing, docx_name, body, self._run(self._email, context, who)
 
     def render_reminder(
         self, recipient: Recipient, reminder: dict[str, Any]
@@ -202,7 +207,7 @@ class Renderer:
         problems: list[str] = []
         for recipient in recipients:
             try:
-                self.render(recipient)
+                self._texts(recipient)  # the templates are what can fail; reading text cannot
             except TemplateError as exc:
                 problems.append(exc.message)
                 if len(problems) >= 20:
