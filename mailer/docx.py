@@ -17,13 +17,14 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mailer.errors import LetterError
 from mailer.letter import Letter
 from mailer.russian import date_numeric
-from mailer.text import Block
+from mailer.text import CACHE_SIZE, Block
 
 DOCUMENT_PART = "word/document.xml"
 ADDRESSEE = "⟦ADDRESSEE⟧"
@@ -55,6 +56,7 @@ def _line_runs(text: str) -> str:
     return '</w:t><w:br/><w:t xml:space="preserve">'.join(pieces)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def _paragraph_xml(block: Block) -> str:
     text = "\n".join(block.lines)
     if block.kind == "item":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 _ITEM = re.compile(r"^\s*(?:[-–—•])\s+")
@@ -26,7 +27,17 @@ class Block:
         return "\n".join(self.lines)
 
 
+# Most of a letter is the same for every recipient: the same text gives the same blocks, and
+# the same block the same HTML and DOCX paragraph. Bounded caches keep that work to once.
+CACHE_SIZE = 4096
+
+
 def parse_blocks(text: str) -> list[Block]:
+    return list(_parsed(text))
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Block, ...]:
     blocks: list[Block] = []
     current: list[str] = []
     kind: Literal["para", "item"] = "para"
@@ -54,7 +65,7 @@ def parse_blocks(text: str) -> list[Block]:
                 kind = "para"
             current.append(line)
     flush()
-    return blocks
+    return tuple(blocks)
 
 
 def to_plain(blocks: list[Block]) -> str:
@@ -73,6 +84,12 @@ def _inline_html(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _block_html(block: Block) -> str:
+    content = "<br>\n".join(_inline_html(line) for line in block.lines)
+    return f"<li>{content}</li>" if block.kind == "item" else f"<p>{content}</p>"
+
+
 def to_html(blocks: list[Block]) -> str:
     out: list[str] = []
     in_list = False
@@ -83,8 +100,7 @@ def to_html(blocks: list[Block]) -> str:
         elif block.kind != "item" and in_list:
             out.append("</ul>")
             in_list = False
-        content = "<br>\n".join(_inline_html(line) for line in block.lines)
-        out.append(f"<li>{content}</li>" if block.kind == "item" else f"<p>{content}</p>")
+        out.append(_block_html(block))
     if in_list:
         out.append("</ul>")
     return "\n".join(out)
