@@ -61,8 +61,12 @@ def login(client: imaplib.IMAP4, username: str, password: str) -> None:
 
 
 def quote_folder(name: str) -> str:
-    """A folder name as an IMAP quoted string (modified UTF-7 is left to ASCII names)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as IMAP wants it: in modified UTF-7 (RFC 3501 5.1.3, imapclient's codec),
+    so that «Отправленные» works as well as «Sent», then quoted."""
+    from imapclient import imap_utf7
+
+    encoded: bytes = imap_utf7.encode(name)
+    return '"' + encoded.decode("ascii").replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class SentCopier:

@@ -405,13 +405,21 @@ def test_track_before_sending_is_a_clear_error(workdir: Path) -> None:
     assert "ещё не отправлялось" in result.output
 
 
+@pytest.mark.parametrize(
+    ("folder", "on_the_wire"),
+    [("Sent", "Sent"), ("Отправленные", "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-")],
+)
 def test_sent_letters_are_copied_to_the_sent_folder(
-    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot, folder: str, on_the_wire: str
 ) -> None:
-    result = run(["send", "quality-week", "--yes"], env={**smtp_server.env(), **dovecot.env()})
+    client = dovecot.client()
+    client.create(on_the_wire)  # an existing folder; "Sent" is there already
+    client.logout()
+    env = {**smtp_server.env(), **dovecot.env(MAILER_IMAP_SENT_FOLDER=folder)}
+    result = run(["send", "quality-week", "--yes"], env=env)
     assert result.exit_code == 0, result.output
-    assert "Копии сохранены в папке «Sent» почтового ящика: 20." in result.output
-    copies = dovecot.fetch_all("Sent")
+    assert f"Копии сохранены в папке «{folder}» почтового ящика: 20." in result.output
+    copies = dovecot.fetch_all(on_the_wire)
     assert sorted(copies) == sorted(m.data for m in smtp_server.handler.messages)
 
 
