@@ -175,16 +175,16 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
             ((r.id, r.emails) for r in plan.prepared.recipients),
             lambda rid: new_message_id(plan.prepared.sender, rid),
         )
-        deliveries = journal.deliveries(letter.key)
+        targets = journal.send_targets(letter.key)
         allowed = OWED_STATES + (("uncertain",) if plan.resend_uncertain else ())
         # Re-read states under the lock: another run may have sent some since the plan was made.
-        recipients = [r for r in plan.to_send if deliveries[r.id].state in allowed]
+        recipients = [r for r in plan.to_send if targets[r.id][2] in allowed]
 
         def outgoing() -> Iterator[Outgoing]:
             for recipient in recipients:
-                delivery = deliveries[recipient.id]
-                _, _, data = plan.prepared.message(recipient, delivery.message_id)
-                yield Outgoing(recipient.id, recipient.emails, data, journal.ledger(delivery.id))
+                delivery_id, message_id, _ = targets[recipient.id]
+                _, _, data = plan.prepared.message(recipient, message_id)
+                yield Outgoing(recipient.id, recipient.emails, data, journal.ledger(delivery_id))
 
         summary = send_stream(
             settings, plan.prepared.sender.address, outgoing(), len(recipients), progress

@@ -400,7 +400,7 @@ _STYLE_REFERENCE = re.compile(
     rb'<w:(?:pStyle|rStyle|tblStyle|numStyleLink|styleLink) w:val="([^"]+)"'
 )
 _STYLE_CHAIN = re.compile(rb'<w:(?:basedOn|next|link) w:val="([^"]+)"')
-_STYLE = re.compile(rb'<w:style [^>]*?w:styleId="([^"]+)"[^>]*>.*?</w:style>', re.DOTALL)
+_STYLE = re.compile(rb'<w:style [^>]*?w:styleId="([^"]+)"[^>]*?(?:/>|>.*?</w:style>)', re.DOTALL)
 
 
 def _slimmed(parts: dict[str, bytes], document_xml: str) -> dict[str, bytes]:
@@ -424,7 +424,7 @@ def _slimmed(parts: dict[str, bytes], document_xml: str) -> dict[str, bytes]:
     if styles is not None:
         wanted = {m for data in content for m in _STYLE_REFERENCE.findall(data)}
         found = {m.group(1): m.group(0) for m in _STYLE.finditer(styles)}
-        defaults = {sid for sid, xml in found.items() if b'w:default="1"' in xml[:200]}
+        defaults = {sid for sid, xml in found.items() if b'w:default="1"' in xml[: xml.index(b">")]}
         wanted |= defaults
         queue = list(wanted)
         while queue:

@@ -121,7 +121,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     letter: str
@@ -282,6 +282,17 @@ class Journal:
             "SELECT * FROM deliveries WHERE letter = ? ORDER BY id", (letter,)
         ).fetchall()
         return {row["recipient_id"]: _delivery(row) for row in rows}
+
+    def send_targets(self, letter: str) -> dict[str, tuple[int, str, str]]:
+        """Recipient id to (delivery id, Message-ID, state): what a send needs of each row,
+        kept light for lists of thousands."""
+        return {
+            recipient_id: (delivery_id, message_id, state)
+            for recipient_id, delivery_id, message_id, state in self.db.execute(
+                "SELECT recipient_id, id, message_id, state FROM deliveries WHERE letter = ?",
+                (letter,),
+            )
+        }
 
     def recover_interrupted(self, letter: str) -> list[str]:
         """Rows left in 'sending' by a run that died: the outcome is unknown."""

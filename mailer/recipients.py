@@ -77,7 +77,7 @@ _ADDRESS_SPLIT = re.compile(r"[,;\s]+")
 _CONTROL_NAMES = {"\n": "перевод строки", "\r": "возврат каретки", "\t": "табуляция"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     id: str
     emails: tuple[str, ...]

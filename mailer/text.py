@@ -17,7 +17,7 @@ _ITEM = re.compile(r"^\s*(?:[-–—•])\s+")
 _URL = re.compile(r"(https?://[^\s<>«»\"]+[^\s<>«»\".,;:!?)\]])")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     kind: Literal["para", "item"]
     lines: tuple[str, ...]
