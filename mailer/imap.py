@@ -63,10 +63,13 @@ def login(client: imaplib.IMAP4, username: str, password: str) -> None:
 def quote_folder(name: str) -> str:
     """A folder name as IMAP wants it: in modified UTF-7 (RFC 3501 5.1.3, imapclient's codec),
     so that «Отправленные» works as well as «Sent», then quoted."""
-    from imapclient import imap_utf7
+    if name.isascii() and name.isprintable() and "&" not in name:
+        encoded = name  # the same in modified UTF-7; spares the codec's import (50 ms)
+    else:
+        from imapclient import imap_utf7
 
-    encoded: bytes = imap_utf7.encode(name)
-    return '"' + encoded.decode("ascii").replace("\\", "\\\\").replace('"', '\\"') + '"'
+        encoded = imap_utf7.encode(name).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class SentCopier:

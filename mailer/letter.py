@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,7 +148,13 @@ class Letter:
     attachments: tuple[Path, ...]
     signature_file: Path | None
     blank: Path | None
-    deadline: dt.date | None
+
+    @cached_property
+    def deadline(self) -> dt.date | None:
+        """Worked out when first asked: the production calendar takes a twentieth of a second
+        to load, and `track` or `mark` never need it. `prepare` asks for it before anything is
+        rendered, so a deadline on a day off still stops a send before it starts."""
+        return _deadline(self.settings, self.folder / SETTINGS_FILE)
 
     @property
     def deadline_note(self) -> str:
@@ -293,7 +300,6 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         else None
     )
     return Letter(
-        deadline=_deadline(settings, settings_path),
         key=folder.resolve().name,
         folder=folder,
         settings=settings,
