@@ -2,8 +2,9 @@
 
 A letter's transaction is MAIL, RCPT, then DATA. Everything before DATA is safe to retry. The
 caller's ``before_data`` hook commits the "sending" state; after that, a definite answer from the
-server is recorded as sent, deferred (4xx) or failed (5xx), while a lost connection or a time-out
-leaves the outcome unknown: uncertain, never silently retried.
+server is recorded as sent, deferred (4xx) or failed (5xx), while a connection lost or timed out
+after the server asked for the message (354) leaves the outcome unknown: uncertain, never silently
+retried. Lost before the 354, the letter never left and is retried.
 """
 
 from __future__ import annotations
@@ -153,6 +154,13 @@ async def transmit(
     before_data()
     try:
         response = await _data(client, data)
+    except _NotHandedOver as lost:
+        # the connection went before the server asked for the message: it cannot have it
+        return Result(
+            Outcome.DEFERRED,
+            f"соединение прервано до передачи письма: {lost.__cause__}",
+            connection_lost=True,
+        )
     except aiosmtplib.SMTPDataError as exc:
         outcome = Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED
         return Result(outcome, _describe(exc), exc.code, connection_lost=exc.code == 421)
@@ -185,6 +193,10 @@ def wire_ready(data: bytes) -> bool:
     )
 
 
+class _NotHandedOver(Exception):
+    """The connection failed between DATA and the server's 354: not a byte of the letter left."""
+
+
 async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse:
     """DATA, then the message as it is when it is already wire-ready.
 
@@ -192,11 +204,15 @@ async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse
     and escape leading dots: about half a millisecond for a 50 KB letter, a quarter of our
     time per letter. MessageFactory's bytes need neither (CRLF throughout, base64 bodies), so
     they are checked with a few byte counts and written directly; anything else goes through
-    data()."""
+    data(). Sending DATA ourselves also tells a connection lost before the 354 (the letter
+    never left: retried) from one lost after it (the outcome is unknown)."""
     protocol = client.protocol
     if protocol is None or not wire_ready(data):
         return await client.data(data)
-    start = await client.execute_command(b"DATA")
+    try:
+        start = await client.execute_command(b"DATA")
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+        raise _NotHandedOver from exc
     if start.code != 354:
         raise aiosmtplib.SMTPDataError(start.code, start.message)
     try:

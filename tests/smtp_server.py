@@ -17,7 +17,7 @@ from typing import Any
 
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 USERNAME = "secretary"
 PASSWORD = "s3cret-пароль"
@@ -36,7 +36,8 @@ class Handler:
     rcpt_answers: dict[str, list[str]] = field(default_factory=dict)
     data_answers: list[str] = field(default_factory=list)
     data_delay: float = 0.0
-    drop_in_data: int = 0  # how many DATA commands to answer by closing the connection
+    drop_in_data: int = 0  # how many messages to answer by closing the connection
+    data_command_drops: int = 0  # how many DATA commands to answer so, before the 354
     times: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,6 +50,13 @@ class Handler:
                 return answers.pop(0)
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def drop_at_data_command(self, envelope: Any) -> bool:
+        with self.lock:
+            if self.data_command_drops > 0:
+                self.data_command_drops -= 1
+                return True
+        return False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_delay:
@@ -109,6 +117,26 @@ class SmtpServer:
         return env
 
 
+class _SMTP(SMTP):
+    """aiosmtpd's server, able to drop the connection at the DATA command itself, before the
+    354 (no handler hook sees that moment: handle_DATA runs once the whole message is in).
+    A handler asks for it with a ``drop_at_data_command(envelope) -> bool`` method."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        drop = getattr(self.event_handler, "drop_at_data_command", None)
+        envelope = self.envelope
+        if callable(drop) and envelope is not None and envelope.rcpt_tos and drop(envelope):
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _SMTP(self.handler, **self.SMTP_kwargs)
+
+
 def start_server(
     folder: Path, handler: Handler | None = None, *, implicit_tls: bool = False
 ) -> SmtpServer:
@@ -126,7 +154,7 @@ def start_server(
         if implicit_tls
         else {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
     )
-    controller = Controller(
+    controller = _Controller(
         handler,
         hostname="127.0.0.1",
         port=port,

@@ -1,7 +1,7 @@
-"""Fault injection: a server that answers 421, 451, 452 or 550, drops the connection before or
-during DATA, or stalls. Over 500 letters, every recipient ends sent exactly once, refused with
-the server's reason, not sent (still owed), or uncertain; none lost, none duplicated; and the
-journal agrees with what the server received."""
+"""Fault injection: a server that answers 421, 451, 452 or 550, drops the connection before
+DATA, at the DATA command (before its 354) or during DATA, or stalls. Over 500 letters, every
+recipient ends sent exactly once, refused with the server's reason, not sent (still owed), or
+uncertain; none lost, none duplicated; and the journal agrees with what the server received."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class FaultyHandler:
             + ["data452"] * 15
             + ["data421"] * 10
             + ["drop_data"] * 8
+            + ["drop_data_command"] * 8
             + ["stall"] * 4
             + ["always451"] * 5
         )
@@ -59,6 +60,7 @@ class FaultyHandler:
             return None  # each other fault happens once; the retry gets through
         wanted = {
             "rcpt": ("rcpt550", "rcpt421", "rcpt451"),
+            "data_command": ("drop_data_command",),
             "data": ("data451", "data452", "data421", "drop_data", "stall"),
         }[stage]
         return fault if fault in wanted else None
@@ -76,6 +78,10 @@ class FaultyHandler:
             return "451 4.7.1 Greylisted, try again"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def drop_at_data_command(self, envelope: Any) -> bool:
+        """Closes the connection at DATA, before the 354: the letter never left."""
+        return self._fault(envelope.rcpt_tos[0], "data_command") == "drop_data_command"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         fault = self._fault(envelope.rcpt_tos[0], "data")
@@ -121,6 +127,13 @@ def test_faults_over_500_letters(workdir: Path, tmp_path: Path) -> None:
 
     with sqlite3.connect(workdir / "journal.db") as conn:
         rows = conn.execute("SELECT recipient_id, state, last_error FROM deliveries").fetchall()
+        retried_early = {
+            rid
+            for (rid,) in conn.execute(
+                "SELECT d.recipient_id FROM events e JOIN deliveries d ON d.id = e.delivery_id "
+                "WHERE e.state = 'pending' AND e.detail LIKE '%до передачи письма%'"
+            )
+        }
     received = Counter(str(parse_strict(data)["X-Mailer-Recipient"]) for data in handler.received)
 
     assert len(rows) == COUNT  # none lost
@@ -147,6 +160,12 @@ def test_faults_over_500_letters(workdir: Path, tmp_path: Path) -> None:
     assert states["pending"] == 5
     assert states["uncertain"] == 12
     assert states["sent"] == COUNT - 32
+    # lost before the 354 the letter never left: sent again, not left for the operator
+    early = {
+        rid: state for rid, state, _ in rows if handler.plan[int(rid[1:])] == "drop_data_command"
+    }
+    assert list(early.values()) == ["sent"] * 8
+    assert retried_early == set(early)  # each was dropped at DATA, then sent on the retry
     # every one of them is listed for the operator
     for rid, state, _ in rows:
         if state != "sent":

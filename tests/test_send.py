@@ -213,6 +213,32 @@ def test_connection_lost_during_data_is_uncertain_and_not_resent(
     assert journal_states(workdir / "journal.db")[uncertain[0]] == "sent"
 
 
+def test_connection_lost_before_the_354_is_retried_not_uncertain(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    """Lost at the DATA command itself, before the server asked for the message: not a byte of
+    the letter left, so it is sent again at once, not left for the operator to find out."""
+    smtp_server.handler.data_command_drops = 1
+    result = run(
+        ["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_SMTP_CONNECTIONS="1")
+    )
+    assert result.exit_code == 0, result.output
+    assert "Отправлено: 20." in result.output
+    assert list(journal_states(workdir / "journal.db").values()) == ["sent"] * 20
+    assert sorted(received_by_recipient(smtp_server).values()) == [1] * 20
+    with sqlite3.connect(workdir / "journal.db") as conn:
+        retried = conn.execute(
+            "SELECT d.recipient_id, group_concat(e.state, ' ') FROM events e "
+            "JOIN deliveries d ON d.id = e.delivery_id GROUP BY d.id "
+            "HAVING count(*) > 3 ORDER BY d.id"
+        ).fetchall()
+        detail = conn.execute(
+            "SELECT detail FROM events WHERE state = 'pending' AND detail LIKE '%до передачи%'"
+        ).fetchall()
+    assert [history for _, history in retried] == ["pending sending pending sending sent"]
+    assert len(detail) == 1
+
+
 def test_wrong_password_is_a_clear_error_and_nothing_is_sent(
     workdir: Path, smtp_server: SmtpServer
 ) -> None:
