@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.replies.match import body_search_term
 from mailer.replies.sources import sender_address
 from tests.conftest import run
 from tests.imap_server import Dovecot
@@ -206,6 +207,14 @@ def corpus(sent: dict[str, EmailMessage]) -> list[bytes]:
         ),
         # a read receipt
         read_receipt(s["lev-tolstoy"], "glava@lev-tolstoy.example.org", "<mdn1@lt.example.org>"),
+        # someone not on the list, a new subject, the number in the text alone
+        reply(
+            None,
+            "citizen@mail.example.net",
+            f"Прошу разъяснить порядок участия. Ссылаюсь на письмо № {REG}.",
+            subject="Обращение",
+            message_id="<cz1@mail.example.net>",
+        ),
         # a forward by someone not on the list
         reply(
             None,
@@ -286,6 +295,7 @@ def check_outcome(workdir: Path, output: str) -> None:
     # review list: shown, never counted
     for sender in (
         "secretary@gmail.example.com",
+        "citizen@mail.example.net",
         "glava@usman.example.org",
         "zam@region.example.org",
     ):
@@ -453,6 +463,12 @@ def test_a_new_uidvalidity_rescans_without_recording_twice(
     assert "Просмотрено писем: 1" in again.output
     assert "Уже учтены раньше: 1." in again.output
     assert "Новых ответов нет." in again.output
+
+
+def test_the_body_search_term_survives_how_people_write_the_number() -> None:
+    assert body_search_term("02-06-4425И38/10/-3327") == "4425"
+    assert body_search_term("17-01/228") == "228"
+    assert body_search_term("А-12") is None  # too short to search for
 
 
 @pytest.mark.parametrize(

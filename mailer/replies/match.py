@@ -49,6 +49,14 @@ def number_pattern(number: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![{_WORD}]){body}(?![{_WORD}])", re.IGNORECASE)
 
 
+def body_search_term(number: str) -> str | None:
+    """What to ask an IMAP server to look for in message texts: the number's longest run of
+    digits, which no spacing, dash or look-alike letter changes (None if under three digits)."""
+    runs = re.findall(r"\d+", number)
+    longest = max(runs, key=len, default="")
+    return longest if len(longest) >= 3 else None
+
+
 @dataclass(frozen=True)
 class Match:
     kind: str  # reply | auto_reply | bounce | read_receipt | review | unrelated

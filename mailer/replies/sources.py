@@ -67,8 +67,16 @@ def iter_files(path: Path, stats: ScanStats) -> Iterator[bytes]:
 class ImapSource:
     """The configured mailbox folder, read from the last UID seen for this letter."""
 
-    def __init__(self, settings: Settings, journal: Journal, letter: str, stats: ScanStats) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        journal: Journal,
+        letter: str,
+        stats: ScanStats,
+        body_term: str | None = None,
+    ) -> None:
         self.settings = settings
+        self.body_term = body_term
         self.journal = journal
         self.stats = stats
         self.key = (
@@ -121,6 +129,8 @@ class ImapSource:
                     fields.get("content-type", ""),
                 ):
                     candidates.append(int(found[1]))
+        if uids and self.body_term:
+            candidates = sorted(set(candidates) | self._cited_in_text(client, start))
         for batch in _batches(candidates):
             status, rows = client.uid("FETCH", ",".join(map(str, batch)), "(BODY.PEEK[])")
             for row in rows:
@@ -128,6 +138,18 @@ class ImapSource:
                     self.stats.bodies_fetched += 1
                     yield row[1]
         self._position = (uidvalidity, last)
+
+    def _cited_in_text(self, client: imaplib.IMAP4, start: int) -> set[int]:
+        """New messages whose text holds the number: someone not on the list may cite it in
+        the body alone. The server searches (digits only, so a plain quoted string); if it
+        refuses, the headers' pre-selection stands alone."""
+        try:
+            status, data = client.uid("SEARCH", "UID", f"{start}:*", "BODY", f'"{self.body_term}"')
+        except imaplib.IMAP4.error:
+            return set()
+        if status != "OK":
+            return set()
+        return {int(u) for u in (data[0] or b"").split() if int(u) >= start}
 
     def commit(self) -> None:
         """Remember how far we read; called once everything read has been recorded."""

@@ -13,7 +13,7 @@ from mailer.journal import Delivery, Journal, ReplyRecord
 from mailer.letter import Letter, load_letter
 from mailer.replies.attachments import safe_name, save_attachments
 from mailer.replies.classify import parse_incoming
-from mailer.replies.match import Matcher
+from mailer.replies.match import Matcher, body_search_term
 from mailer.replies.sources import ImapSource, ScanStats, iter_files
 from mailer.settings import Settings
 
@@ -52,7 +52,8 @@ def run_track(settings: Settings, letter_name: str, source: Path | None) -> Trac
             messages = iter_files(source, stats)
             label = str(source)
         elif settings.imap_configured:
-            imap_source = ImapSource(settings, journal, letter.key, stats)
+            term = body_search_term(letter.settings.registration.number)
+            imap_source = ImapSource(settings, journal, letter.key, stats, term)
             messages = imap_source.messages(matcher.is_candidate)
             label = imap_source.label
         else:
