@@ -187,7 +187,12 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
                 yield Outgoing(recipient.id, recipient.emails, data, journal.ledger(delivery_id))
 
         summary = send_stream(
-            settings, plan.prepared.sender.address, outgoing(), len(recipients), progress
+            settings,
+            plan.prepared.sender.address,
+            outgoing(),
+            len(recipients),
+            progress,
+            batch=journal.batch,
         )
         summary.recovered = recovered
     return summary

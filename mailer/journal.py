@@ -139,6 +139,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock_file: IO[str] | None = None
+        self._batch_durable: bool | None = None  # inside batch(): whether it will be synced
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True)
@@ -147,7 +148,7 @@ class Journal:
             self.db.execute("PRAGMA busy_timeout = 10000")
             self.db.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode survives the process being killed; the one commit that must
-            # also survive a power cut, "sending" before the data, is made FULL (see _set_state).
+            # also survive a power cut, "sending" before the data, is made FULL (see batch).
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -338,19 +339,35 @@ class Journal:
     ) -> None:
         assert table in ("deliveries", "reminders")
         now = _now()
-        if durable:
-            self.db.execute("PRAGMA synchronous = FULL")
         assignments = "".join(f", {name} = ?" for name in columns)
         attempt = ", attempts = attempts + 1" if count_attempt else ""
-        with self.transaction() as db:
-            db.execute(
+        with self.batch(durable):
+            self.db.execute(
                 f"UPDATE {table} SET state = ?, updated_at = ?{attempt}{assignments} "  # noqa: S608 - names are ours
                 "WHERE id = ?",
                 (state, now, *columns.values(), row_id),
             )
-            self._event(db, delivery_id, state, detail, now)
+            self._event(self.db, delivery_id, state, detail, now)
+
+    @contextmanager
+    def batch(self, durable: bool) -> Iterator[None]:
+        """One transaction for the state changes made inside, synced to disk when ``durable``:
+        several letters' marks then share one commit. Nested, the outer one commits (and must
+        already be durable if an inner one asks: SQLite fixes the level before BEGIN)."""
+        if self._batch_durable is not None:
+            assert self._batch_durable or not durable, "a durable change in a non-durable batch"
+            yield
+            return
+        self._batch_durable = durable
         if durable:
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA synchronous = FULL")
+        try:
+            with self.transaction():
+                yield
+        finally:
+            self._batch_durable = None
+            if durable:
+                self.db.execute("PRAGMA synchronous = NORMAL")
 
     def events(self, delivery_id: int) -> list[tuple[str, str | None]]:
         return [

@@ -7,7 +7,9 @@ Used by the letter (campaign) and by the reminders alike.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +38,49 @@ class Outgoing:
 
 
 ProgressCallback = Callable[[str, smtp.Outcome], None]
+# the journal's batch(durable): one transaction for the changes made inside it
+Batch = Callable[[bool], AbstractContextManager[None]]
+
+
+class GroupCommit:
+    """The connections' journal writes, gathered: whatever is waiting when the event loop
+    comes round is committed in one transaction, synced to disk once if any change must
+    survive a power cut (a "sending" mark). Each writer goes on only once its change is
+    committed, so every promise of the ledger holds; the letters just share the sync."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.pending: list[tuple[Callable[[], None], bool, asyncio.Future[None]]] = []
+
+    async def write(self, change: Callable[[], None], durable: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.pending.append((change, durable, future))
+        if len(self.pending) == 1:
+            loop.call_soon(self.flush)
+        await future
+
+    def write_now(self, change: Callable[[], None]) -> None:
+        """For a task being cancelled, which cannot wait: what is pending, then this."""
+        self.pending.append((change, False, asyncio.get_running_loop().create_future()))
+        self.flush()
+
+    def flush(self) -> None:
+        waiting, self.pending = self.pending, []
+        if not waiting:
+            return
+        try:
+            with self.batch(any(durable for _, durable, _ in waiting)):
+                for change, _, _ in waiting:
+                    change()
+        except Exception as exc:
+            for _, _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, _, future in waiting:
+            if not future.done():
+                future.set_result(None)
 
 
 @dataclass
@@ -61,6 +106,7 @@ async def _send_all(
     count: int,
     summary: SendSummary,
     progress: ProgressCallback | None,
+    batch: Batch,
 ) -> None:
     first = await smtp.connect(settings)  # a wrong password or a dead server stops us here
     pacer = smtp.Pacer(settings.smtp_rate_per_minute, settings.smtp_retry_delay)
@@ -69,7 +115,9 @@ async def _send_all(
     copier = SentCopier(settings) if settings.imap_configured and settings.imap_save_sent else None
     copies: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=8)
     workers = min(settings.smtp_connections, count)
-    queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=workers * 2)
+    # a few dozen letters built ahead (about 2 MB) keep the connections fed between builds
+    queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=workers * 16)
+    journal = GroupCommit(batch)
 
     async def produce() -> None:
         for job in outgoing:
@@ -105,10 +153,10 @@ async def _send_all(
             await pacer.wait()
             handed_over = False
 
-            def before_data() -> None:
+            async def before_data() -> None:
                 nonlocal handed_over
-                ledger.sending()
-                handed_over = True
+                handed_over = True  # from here a cancel cannot know whether the data went
+                await journal.write(ledger.sending, durable=True)
 
             try:
                 result = await smtp.transmit(
@@ -116,32 +164,34 @@ async def _send_all(
                 )
             except asyncio.CancelledError:
                 if handed_over:
-                    ledger.uncertain("рассылка прервана во время передачи")
+                    journal.write_now(
+                        functools.partial(ledger.uncertain, "рассылка прервана во время передачи")
+                    )
                 raise
             if result.connection_lost:
                 client.close()
                 client = None
             if result.outcome is smtp.Outcome.SENT:
-                ledger.sent(result.detail)
+                await journal.write(functools.partial(ledger.sent, result.detail))
                 if copier is not None:
                     await copies.put(job.data)
                 pacer.speed_up()
                 record(job, result.outcome, result.detail)
                 return client
             if result.outcome is smtp.Outcome.FAILED:
-                ledger.failed(result.detail)
+                await journal.write(functools.partial(ledger.failed, result.detail))
                 record(job, result.outcome, result.detail)
                 return client
             if result.outcome is smtp.Outcome.UNCERTAIN:
-                ledger.uncertain(result.detail)
+                await journal.write(functools.partial(ledger.uncertain, result.detail))
                 record(job, result.outcome, result.detail)
                 return client
             last_error = result.detail
             if handed_over:
-                ledger.deferred(last_error)
+                await journal.write(functools.partial(ledger.deferred, last_error))
             if result.too_many:
                 pacer.slow_down()
-        ledger.deferred(last_error)
+        await journal.write(functools.partial(ledger.deferred, last_error))
         record(job, smtp.Outcome.DEFERRED, last_error)
         return client
 
@@ -192,8 +242,10 @@ def send_stream(
     outgoing: Iterator[Outgoing],
     count: int,
     progress: ProgressCallback | None = None,
+    *,
+    batch: Batch,
 ) -> SendSummary:
     summary = SendSummary()
     if count:
-        asyncio.run(_send_all(settings, envelope_from, outgoing, count, summary, progress))
+        asyncio.run(_send_all(settings, envelope_from, outgoing, count, summary, progress, batch))
     return summary

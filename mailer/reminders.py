@@ -281,7 +281,12 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
                 )
 
         summary = send_stream(
-            settings, plan.prepared.sender.address, outgoing(), len(due), progress
+            settings,
+            plan.prepared.sender.address,
+            outgoing(),
+            len(due),
+            progress,
+            batch=journal.batch,
         )
         by_id = {d.id: d.recipient_id for d in journal.deliveries(letter.key).values()}
         summary.recovered = [by_id[i] for i in recovered]

@@ -14,7 +14,7 @@ import enum
 import re
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -111,7 +111,7 @@ async def transmit(
     envelope_from: str,
     recipients: Sequence[str],
     data: bytes,
-    before_data: Callable[[], None],
+    before_data: Callable[[], Awaitable[None]],
 ) -> Result:
     """One letter's SMTP transaction."""
     try:
@@ -151,7 +151,7 @@ async def transmit(
             connection_lost=exc.code == 421,
         )
 
-    before_data()
+    await before_data()
     try:
         response = await _data(client, data)
     except _NotHandedOver as lost:

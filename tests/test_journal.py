@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from mailer.errors import JournalError
 from mailer.journal import MIGRATIONS, Journal
+from mailer.outbox import GroupCommit
 
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
@@ -75,3 +80,37 @@ def test_interrupted_sends_become_uncertain(tmp_path: Path) -> None:
         assert journal.recover_interrupted("l") == ["a"]
         states = {rid: d.state for rid, d in journal.deliveries("l").items()}
     assert states == {"a": "uncertain", "b": "pending"}
+
+
+def test_writes_of_several_connections_share_one_synced_commit(tmp_path: Path) -> None:
+    """What the connections write in one turn of the event loop goes in one transaction,
+    synced when any of it must survive a power cut; each writer resumes once it is committed,
+    and a second reader of the file sees every change."""
+    commits: list[bool] = []
+    with Journal(tmp_path / "j.db") as journal:
+        journal.ensure_letter("l", "Тема", "1", "2023-10-12")
+        journal.ensure_deliveries(
+            "l", [(r, (f"{r}@x.example.org",)) for r in "abc"], lambda rid: f"<{rid}@x>"
+        )
+        ids = {rid: d.id for rid, d in journal.deliveries("l").items()}
+
+        @contextmanager
+        def counted(durable: bool) -> Iterator[None]:
+            commits.append(durable)
+            with journal.batch(durable):
+                yield
+
+        async def connections() -> None:
+            group = GroupCommit(counted)
+            await asyncio.gather(
+                group.write(journal.ledger(ids["a"]).sending, durable=True),
+                group.write(functools.partial(journal.ledger(ids["b"]).sent, "250 ok")),
+                group.write(functools.partial(journal.ledger(ids["c"]).failed, "550 no")),
+            )
+            await group.write(functools.partial(journal.ledger(ids["a"]).sent, "250 ok"))
+
+        asyncio.run(connections())
+    assert commits == [True, False]
+    with sqlite3.connect(tmp_path / "j.db") as other:
+        states = dict(other.execute("SELECT recipient_id, state FROM deliveries"))
+    assert states == {"a": "sent", "b": "sent", "c": "failed"}

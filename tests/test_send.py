@@ -381,12 +381,15 @@ def test_letters_go_after_data_as_built_and_other_bytes_are_mended(
     assert not wire_ready(dotted)
     assert not wire_ready(bare)
 
+    async def nothing_to_record() -> None:
+        pass
+
     async def send_all() -> list[Outcome]:
         client = await connect(load_settings())
         outcomes = []
         for data in (built, dotted, bare):
             result = await transmit(
-                client, "ed@economy.example.org", ["a@b.example.org"], data, lambda: None
+                client, "ed@economy.example.org", ["a@b.example.org"], data, nothing_to_record
             )
             outcomes.append(result.outcome)
         await client.quit()
