@@ -243,7 +243,7 @@ KIND_TITLES = {
 def track(settings: Settings, letter: str, source: Path | None) -> None:
     """Найти ответы на письмо в почтовом ящике (IMAP) или в выгрузке почты."""
     from mailer.replies.track import run_track
-    from mailer.report import MATCHED_BY
+    from mailer.report.words import MATCHED_BY
 
     summary = run_track(settings, letter, source)
     stats = summary.stats
@@ -338,7 +338,8 @@ def mark(
 @with_settings
 def status(settings: Settings, letter: str, output_format: str, output: Path | None) -> None:
     """Кто получил письмо, кто ответил, кому напомнили, у кого истёк срок."""
-    from mailer.report import status_csv, status_json, status_table, write_status_xlsx
+    from mailer.report.status_output import status_csv, status_json, status_table
+    from mailer.report.summary_xlsx import write_status_xlsx
     from mailer.status import letter_status
 
     result = letter_status(settings, letter)
@@ -352,7 +353,7 @@ def status(settings: Settings, letter: str, output_format: str, output: Path | N
     if output is None:
         click.echo(text, nl=False)
         return
-    from mailer.report import write_new_file
+    from mailer.files import write_new_file
 
     path = write_new_file(output, text.encode("utf-8-sig" if output_format == "csv" else "utf-8"))
     click.echo(f"Записано: {path}")

@@ -1,0 +1,34 @@
+"""Writing the user's files: never over something that is already there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailer.errors import OutputError
+
+
+def write_new_file(path: Path, data: bytes) -> Path:
+    """Write a file that must not already exist: nothing the user had is overwritten."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as out:
+            out.write(data)
+    except FileExistsError:
+        raise OutputError(
+            f"Файл {path} уже есть; перезаписывать его программа не будет.",
+            hint="Укажите другое имя файла или уберите старый.",
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"Не удалось записать {path}: {exc}.") from None
+    return path
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """The first of NAME, "NAME (2)", "NAME (3)" … that is not taken in FOLDER."""
+    candidate = folder / name
+    stem, suffix = candidate.stem, candidate.suffix
+    counter = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({counter}){suffix}"
+        counter += 1
+    return candidate
