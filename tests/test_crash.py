@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import parse_strict, run
 from tests.smtp_server import SmtpServer
 
+pytestmark = pytest.mark.slow
+
 COUNT = 60
 
 
