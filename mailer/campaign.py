@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mailer.docx import DocxLetter
 from mailer.errors import LetterError
-from mailer.journal import Journal
+from mailer.journal import open_journal
 from mailer.letter import Letter, load_letter
 from mailer.message import (
     DOCX_TYPE,
@@ -145,7 +145,7 @@ def plan_send(
 ) -> SendPlan:
     prepared = prepare(settings, letter_name, recipients)
     chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         known = journal.deliveries(prepared.letter.key)
     to_send, sent, uncertain, interrupted = [], [], [], []
     for recipient in chosen:
@@ -165,8 +165,8 @@ def plan_send(
 def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> SendSummary:
     settings = plan.prepared.settings
     letter = plan.letter
-    with Journal(settings.db) as journal:
-        journal.lock()
+    with open_journal(settings) as journal:
+        journal.lock(letter.key)
         reg = letter.settings.registration
         journal.ensure_letter(letter.key, letter.settings.subject, reg.number, reg.date.isoformat())
         recovered = journal.recover_interrupted(letter.key)

@@ -389,9 +389,10 @@ def report(settings: Settings, letter: str, out: Path) -> None:
 @with_settings
 def letters_command(settings: Settings) -> None:
     """Письма в журнале: номер, дата, тема, сколько отправлено."""
+    from mailer.journal import journal_exists
     from mailer.status import letters_in_journal
 
-    if not settings.db.exists():
+    if not journal_exists(settings):
         click.echo(f"Журнал {settings.db} ещё пуст: писем не отправляли.")
         return
     rows = letters_in_journal(settings)

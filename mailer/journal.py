@@ -1,25 +1,34 @@
-"""The journal: SQLite, owned by this module alone.
+"""The journal: owned by this module alone; SQLite for one person, PostgreSQL for an office.
 
 Per letter and recipient one delivery row whose state moves
 pending -> sending -> sent | failed | uncertain (and back to pending after a temporary error).
 ``sending`` is committed before the SMTP DATA command and the outcome right after the server's
 answer, so a crash leaves only ``sending`` rows, which the next run turns into ``uncertain``.
-Every state change is also written to the events table, for the audit trail.
+Every state change is also written to the events table, with the operator who made it, for
+the audit trail.
+
+The statements below are SQLite's; the engine (mailer.journal_engine) runs them on PostgreSQL
+too, so the engine stays a detail below this module and its callers.
 """
 
 from __future__ import annotations
 
-import fcntl
+import getpass
 import os
+import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, Any
 
 from mailer.errors import JournalError
+from mailer.journal_engine import Engine, describe, is_postgresql, open_engine
+
+if TYPE_CHECKING:
+    from mailer.settings import Settings
 
 STATES = ("pending", "sending", "sent", "failed", "uncertain", "bounced", "replied")
 # What a message in the mailbox was to a letter. "manual" is an answer that came another way
@@ -114,7 +123,33 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        4,  # the number is this line alone: renumbering after a merge changes nothing else
+        "operators: who made each change, who holds a run",
+        [
+            "ALTER TABLE events ADD COLUMN operator TEXT",
+            "ALTER TABLE replies ADD COLUMN operator TEXT",
+            # who holds the run lock of a letter (of the journal, on SQLite), for the next one
+            """CREATE TABLE run_locks (
+                scope TEXT PRIMARY KEY,
+                letter TEXT NOT NULL,
+                operator TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                since TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]
+
+
+def default_operator() -> str:
+    """Who is working, when MAILER_OPERATOR does not say: the OS user and the host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return f"{user}@{socket.gethostname()}"
 
 
 def _now() -> str:
@@ -136,30 +171,38 @@ class Delivery:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock_file: IO[str] | None = None
+    def __init__(
+        self, target: Path | str, operator: str | None = None, *, password: str | None = None
+    ) -> None:
+        """``target``: a SQLite file, or a ``postgresql://`` URL (see journal_engine)."""
+        self.path = describe(target)
+        self.operator = operator or default_operator()
         self._batch_durable: bool | None = None  # inside batch(): whether it will be synced
+        self._locked_scope: str | None = None
         try:
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True)
-            self.db = sqlite3.connect(path, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA busy_timeout = 10000")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            # NORMAL in WAL mode survives the process being killed; the one commit that must
-            # also survive a power cut, "sending" before the data, is made FULL (see batch).
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self.db: Engine = open_engine(target, password)
         except sqlite3.DatabaseError as exc:
             raise JournalError(
-                f"Журнал {path} не открывается: {exc}.",
-                hint="Проверьте путь MAILER_DB и права на запись. Если файл повреждён, "
-                "не удаляйте его: в нём записано, кому письма уже ушли.",
+                f"Журнал {self.path} не открывается: {exc}.",
+                hint="Проверьте MAILER_DB (путь к файлу или адрес сервера PostgreSQL) и права "
+                "на запись. Если файл повреждён, не удаляйте его: в нём записано, кому письма "
+                "уже ушли.",
             ) from None
         except OSError as exc:
-            raise JournalError(f"Журнал {path} не создаётся: {exc}.") from None
+            raise JournalError(f"Журнал {self.path} не создаётся: {exc}.") from None
+        try:
+            with self.db.schema_lock():
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise JournalError(
+                f"Журнал {self.path} не открывается: {exc}.",
+                hint="Проверьте MAILER_DB и права на запись. Если файл повреждён, не удаляйте "
+                "его: в нём записано, кому письма уже ушли.",
+            ) from None
+        except JournalError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.unlock()
@@ -172,14 +215,9 @@ class Journal:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> Iterator[Engine]:
+        with self.db.transaction() as db:
+            yield db
 
     def _migrate(self) -> None:
         self.db.execute(
@@ -208,28 +246,44 @@ class Journal:
         row = self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
-    # One sending run per journal at a time: the recovery of "sending" rows relies on it.
-    def lock(self) -> None:
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = lock_path.open("a", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+    # One sending run per letter at a time (per journal on SQLite): the recovery of "sending"
+    # rows relies on it. The next one is told who holds it.
+    def lock(self, letter: str) -> None:
+        scope = letter if self.db.per_letter_locks else "*"
+        if not self.db.try_lock(scope):
+            row = self.db.execute(
+                "SELECT letter, operator, host, pid, since FROM run_locks WHERE scope = ?",
+                (scope,),
+            ).fetchone()
+            who = ""
+            if row is not None:
+                since = row["since"][:16].replace("T", " ")
+                who = (
+                    f" Письмо «{row['letter']}» отправляет {row['operator']} "
+                    f"(компьютер {row['host']}, процесс {row['pid']}) с {since} UTC."
+                )
             raise JournalError(
-                f"Журнал {self.path} занят: рассылка уже идёт в другом окне или процессе.",
+                f"Журнал {self.path} занят: рассылка уже идёт в другом окне или процессе.{who}",
                 hint="Дождитесь её окончания и запустите команду снова.",
-            ) from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock_file = handle
+            )
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO run_locks (scope, letter, operator, host, pid, since) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET "
+                "letter = excluded.letter, operator = excluded.operator, host = excluded.host, "
+                "pid = excluded.pid, since = excluded.since",
+                (scope, letter, self.operator, socket.gethostname(), os.getpid(), _now()),
+            )
+        self._locked_scope = scope
 
     def unlock(self) -> None:
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            self._lock_file.close()
-            self._lock_file = None
+        scope, self._locked_scope = self._locked_scope, None
+        if scope is not None:
+            with suppress(sqlite3.Error):  # a lost connection has released the lock already
+                self.db.execute(
+                    "DELETE FROM run_locks WHERE scope = ? AND pid = ?", (scope, os.getpid())
+                )
+        self.db.unlock()
 
     # Letters and deliveries
 
@@ -359,15 +413,11 @@ class Journal:
             yield
             return
         self._batch_durable = durable
-        if durable:
-            self.db.execute("PRAGMA synchronous = FULL")
         try:
-            with self.transaction():
+            with self.db.transaction(durable):
                 yield
         finally:
             self._batch_durable = None
-            if durable:
-                self.db.execute("PRAGMA synchronous = NORMAL")
 
     def events(self, delivery_id: int) -> list[tuple[str, str | None]]:
         return [
@@ -377,13 +427,24 @@ class Journal:
             )
         ]
 
-    @staticmethod
+    def history(self, letter: str, recipient_id: str | None = None) -> list[HistoryEntry]:
+        """Every recorded change of a letter (to one recipient), oldest first, with who made it."""
+        query = (
+            "SELECT e.at, d.recipient_id, e.state, e.detail, e.operator FROM events e "
+            "JOIN deliveries d ON d.id = e.delivery_id WHERE d.letter = ?"
+        )
+        params: tuple[str, ...] = (letter,)
+        if recipient_id is not None:
+            query += " AND d.recipient_id = ?"
+            params += (recipient_id,)
+        return [HistoryEntry(*row) for row in self.db.execute(query + " ORDER BY e.id", params)]
+
     def _event(
-        db: sqlite3.Connection, delivery_id: int | None, state: str, detail: str | None, at: str
+        self, db: Engine, delivery_id: int | None, state: str, detail: str | None, at: str
     ) -> None:
         db.execute(
-            "INSERT INTO events (delivery_id, at, state, detail) VALUES (?, ?, ?, ?)",
-            (delivery_id, at, state, detail),
+            "INSERT INTO events (delivery_id, at, state, detail, operator) VALUES (?, ?, ?, ?, ?)",
+            (delivery_id, at, state, detail, self.operator),
         )
 
     # Replies and what else comes back
@@ -491,8 +552,8 @@ class Journal:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, sender, "
-                "subject, received_at, detail, attachments, source, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "subject, received_at, detail, attachments, source, recorded_at, operator) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (letter, message_id) DO NOTHING",
                 (
                     reply.letter,
@@ -507,6 +568,7 @@ class Journal:
                     "\n".join(reply.attachments),
                     reply.source,
                     _now(),
+                    self.operator,
                 ),
             )
             if cursor.rowcount and reply.delivery_id is not None:
@@ -584,6 +646,26 @@ class Journal:
                 "updated_at = excluded.updated_at",
                 (source, uidvalidity, last_uid, _now()),
             )
+
+
+def open_journal(settings: Settings) -> Journal:
+    """The journal MAILER_DB names, written in the name of MAILER_OPERATOR."""
+    password = settings.db_password.get_secret_value() if settings.db_password else None
+    return Journal(settings.db, settings.operator, password=password)
+
+
+def journal_exists(settings: Settings) -> bool:
+    """Whether anything was ever written (a server is asked only when opened)."""
+    return is_postgresql(settings.db) or Path(settings.db).exists()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: str
+    recipient_id: str
+    state: str
+    detail: str | None
+    operator: str | None  # None for changes made before operators were recorded
 
 
 @dataclass(frozen=True)
@@ -674,7 +756,7 @@ INTERRUPTED = (
 )
 
 
-def _delivery(row: sqlite3.Row) -> Delivery:
+def _delivery(row: Any) -> Delivery:  # a row of the engine, read as sqlite3.Row
     return Delivery(
         id=row["id"],
         letter=row["letter"],

@@ -19,7 +19,7 @@ from typing import Any
 from mailer.campaign import Prepared, prepare
 from mailer.docx import DocxLetter
 from mailer.errors import InputError, MailerError
-from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
+from mailer.journal import Delivery, Journal, Reminder, ReplyRecord, open_journal
 from mailer.letter import Letter
 from mailer.message import DOCX_TYPE, Attachment, new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
@@ -162,7 +162,7 @@ def plan_remind(
                 + "Напоминания не отправлены. Чтобы напомнить по тем ответам, что уже есть в "
                 "журнале, добавьте --skip-track.",
             ) from None
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         if not journal.deliveries(prepared.letter.key):
             raise InputError(
                 f"Письмо «{prepared.letter.key}» ещё не отправлялось: напоминать не о чем."
@@ -251,8 +251,8 @@ def _thread(delivery: Delivery, reminders: list[Reminder], sequence: int) -> lis
 def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -> SendSummary:
     settings = plan.prepared.settings
     letter = plan.prepared.letter
-    with Journal(settings.db) as journal:
-        journal.lock()
+    with open_journal(settings) as journal:
+        journal.lock(letter.key)
         recovered = journal.recover_interrupted_reminders(letter.key)
         # Decide again under the lock: an answer recorded since the plan stops its reminder.
         due, _ = decide(plan.prepared, journal, plan.today, plan.force)

@@ -61,8 +61,12 @@ class Settings(BaseSettings):
     sender: str | None = None
     reply_to: str | None = None
 
-    # Where things live
-    db: Path = Path("mailer.db")
+    # Where things live. The journal: a SQLite file (one person), or a PostgreSQL server's URL
+    # postgresql://user@host:5432/db for an office; the password is best kept apart.
+    db: str = "mailer.db"
+    db_password: SecretStr | None = None
+    # who is working, written beside every change in the journal (else the OS user and host)
+    operator: str | None = Field(default=None, min_length=1, max_length=100)
     letters_dir: Path = Path("letters")
     replies_dir: Path = Path("replies")
 

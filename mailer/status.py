@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from mailer.errors import InputError
-from mailer.journal import Journal, ReplyRecord
+from mailer.journal import ReplyRecord, open_journal
 from mailer.letter import Letter, load_letter
 from mailer.settings import Settings
 
@@ -71,7 +71,7 @@ def letter_status(
 ) -> LetterStatus:
     letter = load_letter(letter_name, settings.letters_dir)
     today = today or dt.date.today()
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         deliveries = journal.deliveries(letter.key)
         if not deliveries:
             raise InputError(f"Письмо «{letter.key}» ещё не отправлялось: в журнале его нет.")
@@ -125,5 +125,5 @@ def _organizations(settings: Settings, letter: Letter) -> dict[str, str]:
 
 def letters_in_journal(settings: Settings) -> list[tuple[str, str, str, str, int, int]]:
     """Every letter in the journal: key, subject, number, date, recipients, sent."""
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         return journal.letters_overview()

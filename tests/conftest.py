@@ -12,13 +12,39 @@ from click.testing import CliRunner, Result
 
 from mailer.cli import cli
 from tests.imap_server import Dovecot, start_dovecot
+from tests.pg_server import PgServer, start_postgres
 from tests.smtp_server import SmtpServer, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module with BOTH_ENGINES = True runs each test using the journal on SQLite and on
+    PostgreSQL."""
+    if "journal_db" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
+        metafunc.parametrize("journal_db", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def journal_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The journal's MAILER_DB: a SQLite file, or a fresh PostgreSQL database's URL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server: PgServer = request.getfixturevalue("postgres")
+        return server.new_database()
+    return str(tmp_path / "journal.db")
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal_db: str) -> Path:
     """A working folder laid out as a user's: the sample letters and list, no .env."""
     shutil.copytree(REPO / "letters", tmp_path / "letters")
     shutil.copy(REPO / "recipients.csv", tmp_path / "recipients.csv")
@@ -26,7 +52,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(__import__("os").environ):
         if name.startswith("MAILER_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("MAILER_DB", str(tmp_path / "journal.db"))
+    monkeypatch.setenv("MAILER_DB", journal_db)
     return tmp_path
 
 

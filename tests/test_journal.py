@@ -1,10 +1,10 @@
-"""The journal: numbered migrations, one sending run at a time, state history."""
+"""The journal on both engines: numbered migrations, one sending run at a time, state history
+with the operator, group commit; every statement of journal.py run on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,26 +12,27 @@ from pathlib import Path
 import pytest
 
 from mailer.errors import JournalError
-from mailer.journal import MIGRATIONS, Journal
+from mailer.journal import MIGRATIONS, Journal, ReplyRecord
+from mailer.journal_engine import describe, translate
 from mailer.outbox import GroupCommit
+from tests.pg_server import PgServer, query
+
+BOTH_ENGINES = True
 
 
-def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
-    path = tmp_path / "j.db"
-    with Journal(path) as journal:
+def test_migrations_are_recorded_and_applied_once(journal_db: str) -> None:
+    with Journal(journal_db) as journal:
         assert journal.schema_version() == max(v for v, _, _ in MIGRATIONS)
-    with Journal(path) as journal:  # reopening applies nothing again
+    with Journal(journal_db) as journal:  # reopening applies nothing again
         rows = journal.db.execute("SELECT version, name FROM schema_migrations").fetchall()
     assert [tuple(r) for r in rows] == [(v, n) for v, n, _ in MIGRATIONS]
 
 
-def test_a_newer_journal_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "j.db"
-    Journal(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
+def test_a_newer_journal_is_refused(journal_db: str) -> None:
+    Journal(journal_db).close()
+    query(journal_db, "INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
     with pytest.raises(JournalError, match="более новой версией"):
-        Journal(path)
+        Journal(journal_db)
 
 
 def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
@@ -41,25 +42,41 @@ def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
         Journal(path)
 
 
-def test_only_one_sending_run_at_a_time(tmp_path: Path) -> None:
-    first = Journal(tmp_path / "j.db")
-    first.lock()
-    second = Journal(tmp_path / "j.db")
-    with pytest.raises(JournalError, match="занят"):
-        second.lock()
+def test_a_server_that_does_not_answer_is_a_clear_error(postgres: PgServer) -> None:
+    url = postgres.url("nosuchdb").replace("office@", "office:secret-word@")
+    with pytest.raises(JournalError, match="не открывается") as caught:
+        Journal(url)
+    assert "nosuchdb" in caught.value.message
+    assert "secret-word" not in caught.value.message  # the password is never shown
+    assert describe(url) == postgres.url("nosuchdb")
+
+
+def test_only_one_sending_run_at_a_time(journal_db: str) -> None:
+    first = Journal(journal_db, "Иванова")
+    first.lock("l")
+    second = Journal(journal_db, "Петров")
+    with pytest.raises(JournalError, match="занят") as caught:
+        second.lock("l")
+    # the second operator is told who holds it
+    assert "Письмо «l» отправляет Иванова" in caught.value.message
+    if journal_db.startswith("postgresql://"):
+        second.lock("other")  # another letter goes at the same time
+        second.unlock()
     first.close()
-    second.lock()  # free again once the first run ends
+    second.lock("l")  # free again once the first run ends
     second.close()
 
 
-def test_state_changes_are_kept_as_history(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.db") as journal:
+def test_state_changes_are_kept_as_history_with_the_operator(journal_db: str) -> None:
+    with Journal(journal_db, "Иванова") as journal:
         journal.ensure_letter("l", "Тема", "1", "2023-10-12")
         journal.ensure_deliveries("l", [("a", ("a@x.example.org",))], lambda rid: f"<{rid}@x>")
         delivery = journal.deliveries("l")["a"]
         ledger = journal.ledger(delivery.id)
         ledger.sending()
         ledger.deferred("451 later")
+    with Journal(journal_db, "Петров") as journal:
+        ledger = journal.ledger(delivery.id)
         ledger.sending()
         ledger.sent("250 ok")
         after = journal.deliveries("l")["a"]
@@ -68,26 +85,35 @@ def test_state_changes_are_kept_as_history(tmp_path: Path) -> None:
         assert after.message_id == "<a@x>"
         states = [state for state, _ in journal.events(delivery.id)]
         assert states == ["pending", "sending", "pending", "sending", "sent"]
+        history = [(h.state, h.operator) for h in journal.history("l")]
+    assert history == [
+        ("pending", "Иванова"),
+        ("sending", "Иванова"),
+        ("pending", "Иванова"),
+        ("sending", "Петров"),
+        ("sent", "Петров"),
+    ]
 
 
-def test_interrupted_sends_become_uncertain(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.db") as journal:
+def test_interrupted_sends_become_uncertain(journal_db: str) -> None:
+    with Journal(journal_db) as journal:
         journal.ensure_letter("l", "Тема", "1", "2023-10-12")
         journal.ensure_deliveries(
             "l", [("a", ("a@x.example.org",)), ("b", ("b@x.example.org",))], lambda r: f"<{r}@x>"
         )
         journal.ledger(journal.deliveries("l")["a"].id).sending()
+    with Journal(journal_db) as journal:  # the next run, after a crash
         assert journal.recover_interrupted("l") == ["a"]
         states = {rid: d.state for rid, d in journal.deliveries("l").items()}
     assert states == {"a": "uncertain", "b": "pending"}
 
 
-def test_writes_of_several_connections_share_one_synced_commit(tmp_path: Path) -> None:
+def test_writes_of_several_connections_share_one_synced_commit(journal_db: str) -> None:
     """What the connections write in one turn of the event loop goes in one transaction,
     synced when any of it must survive a power cut; each writer resumes once it is committed,
-    and a second reader of the file sees every change."""
+    and a second reader of the journal sees every change."""
     commits: list[bool] = []
-    with Journal(tmp_path / "j.db") as journal:
+    with Journal(journal_db) as journal:
         journal.ensure_letter("l", "Тема", "1", "2023-10-12")
         journal.ensure_deliveries(
             "l", [(r, (f"{r}@x.example.org",)) for r in "abc"], lambda rid: f"<{rid}@x>"
@@ -110,7 +136,81 @@ def test_writes_of_several_connections_share_one_synced_commit(tmp_path: Path) -
             await group.write(functools.partial(journal.ledger(ids["a"]).sent, "250 ok"))
 
         asyncio.run(connections())
-    assert commits == [True, False]
-    with sqlite3.connect(tmp_path / "j.db") as other:
-        states = dict(other.execute("SELECT recipient_id, state FROM deliveries"))
+        assert commits == [True, False]
+        states = dict(query(journal_db, "SELECT recipient_id, state FROM deliveries"))
     assert states == {"a": "sent", "b": "sent", "c": "failed"}
+
+
+def test_every_journal_method_runs(journal_db: str) -> None:
+    """Each public method of the journal once, with what it returns: on PostgreSQL this runs
+    every statement of journal.py through the translation."""
+    with Journal(journal_db, "Иванова") as journal:
+        journal.ensure_letter("l", "Тема", "7", "2023-10-12")
+        journal.ensure_letter("l", "Тема 2", "7", "2023-10-12")  # the subject follows
+        make = functools.partial("<{}@x>".format)
+        journal.ensure_deliveries("l", [("a", ("a@x.org",)), ("b", ("b@x.org",))], make)
+        journal.ensure_deliveries("l", [("a", ("a2@x.org",))], make)  # a new address
+        deliveries = journal.deliveries("l")
+        assert deliveries["a"].emails == ("a2@x.org",)
+        a, b = deliveries["a"].id, deliveries["b"].id
+        assert journal.send_targets("l") == {
+            "a": (a, "<a@x>", "pending"),
+            "b": (b, "<b@x>", "pending"),
+        }
+        journal.ledger(a).sending()
+        journal.ledger(a).sent("250 2.0.0 принято, 100% ok")  # a percent sign is data
+        journal.ledger(b).sending()
+        journal.ledger(b).uncertain("обрыв")
+        assert journal.letters_overview() == [("l", "Тема 2", "7", "2023-10-12", 2, 1)]
+        assert journal.letter_numbers() == {"l": "7"}
+        assert [d.recipient_id for d in journal.all_deliveries()] == ["a", "b"]
+
+        journal.add_reminders([(a, 1, "<r1@x>")])
+        (reminder,) = journal.reminders("l")[a]
+        assert (reminder.sequence, reminder.state) == (1, "pending")
+        journal.reminder_ledger(reminder).sending()
+        assert journal.recover_interrupted_reminders("l") == [a]
+        assert set(journal.known_message_ids()) == {"<a@x>", "<b@x>", "<r1@x>"}
+
+        reply = ReplyRecord("l", a, "<reply@y>", "reply", "in-reply-to", "a@x.org", "Re", None)
+        assert journal.record_reply(reply)
+        assert not journal.record_reply(reply)  # the same message again: nothing new
+        assert journal.has_reply("l", "<reply@y>")
+        manual = ReplyRecord("l", b, "<m@x>", "manual", "manual", None, None, None, "по телефону")
+        journal.record_reply(manual)
+        assert journal.revoke_manual("l", b) == 1
+        review = ReplyRecord("l", None, "<rv@y>", "review", None, "c@x.org", "?", None)
+        journal.record_reply(review)
+        (listed,) = [r for r in journal.replies("l") if r.kind == "review"]
+        assert listed.id is not None
+        assert journal.dismiss_review("l", [listed.id], b) == 1
+        assert [r.message_id for r in journal.replies("l")] == ["<reply@y>"]
+        assert len(journal.replies("l", include_revoked=True)) == 3
+
+        assert journal.mailbox_position("imap") is None
+        journal.set_mailbox_position("imap", 4_000_000_000, 12)  # UIDVALIDITY is 32-bit unsigned
+        journal.set_mailbox_position("imap", 4_000_000_000, 15)
+        assert journal.mailbox_position("imap") == (4_000_000_000, 15)
+        assert journal.recover_interrupted("l") == []
+        operators = {row[0] for row in query(journal_db, "SELECT operator FROM events")}
+        assert operators == {"Иванова"}
+        assert query(journal_db, "SELECT operator FROM replies") == [("Иванова",)] * 3
+
+
+def test_translation_of_sqlite_statements() -> None:
+    identity: dict[str, str] = {}
+    create, _ = translate("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, b BLOB)", identity)
+    assert create == (
+        "CREATE TABLE t (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n BIGINT, b BYTEA)"
+    )
+    assert identity == {"t": "id"}
+    assert translate("INSERT OR IGNORE INTO t (n) VALUES (?)", identity) == (
+        "INSERT INTO t (n) VALUES (%s) ON CONFLICT DO NOTHING RETURNING id",
+        "id",
+    )
+    # what is inside a string literal stays as written, but for psycopg's %
+    assert translate("SELECT '?', IFNULL(n, 0) FROM t WHERE s LIKE '5%'", identity)[0] == (
+        "SELECT '?', COALESCE(n, 0) FROM t WHERE s LIKE '5%%'"
+    )
+    with pytest.raises(Exception, match="SQLite-only"):
+        translate("PRAGMA foreign_keys = ON", identity)

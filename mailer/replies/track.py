@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailer.errors import ConfigError, InputError
-from mailer.journal import Delivery, Journal, ReplyRecord
+from mailer.journal import Delivery, Journal, ReplyRecord, open_journal
 from mailer.letter import Letter, load_letter
 from mailer.replies.attachments import safe_name, save_attachments
 from mailer.replies.classify import parse_incoming
@@ -42,7 +42,7 @@ def _sent_letter(settings: Settings, letter_name: str, journal: Journal) -> Lett
 
 
 def run_track(settings: Settings, letter_name: str, source: Path | None) -> TrackSummary:
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         letter = _sent_letter(settings, letter_name, journal)
         stats = ScanStats()
         matcher = Matcher(journal)
@@ -125,7 +125,7 @@ def _delivery(journal: Journal, letter: Letter, recipient_id: str) -> Delivery:
 
 def mark_replied(settings: Settings, letter_name: str, recipient_id: str, note: str) -> ReplyRecord:
     """An answer that came another way: document management system, paper, phone."""
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         letter = _sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         record = ReplyRecord(
@@ -144,7 +144,7 @@ def mark_replied(settings: Settings, letter_name: str, recipient_id: str, note: 
 
 
 def unmark_replied(settings: Settings, letter_name: str, recipient_id: str) -> int:
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         letter = _sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         return journal.revoke_manual(letter.key, delivery.id)
@@ -166,7 +166,7 @@ def review_for(records: list[ReplyRecord], emails: tuple[str, ...]) -> list[Repl
 
 def dismiss_review(settings: Settings, letter_name: str, recipient_id: str) -> int:
     """The messages on review for a recipient are not their answer: reminders may go."""
-    with Journal(settings.db) as journal:
+    with open_journal(settings) as journal:
         letter = _sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         pending = review_for(journal.replies(letter.key), delivery.emails)
