@@ -119,7 +119,7 @@ def query(target: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, 
     (sqlite3 or psycopg), not through mailer: ``?`` placeholders; committed on return."""
     if target.startswith("postgresql://"):
         with psycopg.connect(target) as conn:
-            cursor = conn.execute(sql.replace("?", "%s").encode(), params)
+            cursor = conn.execute(sql.replace("%", "%%").replace("?", "%s").encode(), params)
             return [tuple(row) for row in cursor] if cursor.description else []
     with sqlite3.connect(target) as conn:
         return [tuple(row) for row in conn.execute(sql, params)]

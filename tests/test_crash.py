@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import parse_strict, run
+from tests.pg_server import query
 from tests.smtp_server import SmtpServer
+
+BOTH_ENGINES = True  # the journal on SQLite and on PostgreSQL
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +36,7 @@ def write_list(path: Path) -> None:
 
 @pytest.mark.parametrize("kill_after", [2, 7, 12, 18, 23, 29, 34, 40, 46, 53])
 def test_killed_send_resumes_without_duplicates(
-    workdir: Path, smtp_server: SmtpServer, kill_after: int
+    workdir: Path, smtp_server: SmtpServer, kill_after: int, journal_db: str
 ) -> None:
     # The kill's moment varies within a few milliseconds; seeded, so a failure can be replayed
     # (the seed is in every assertion's message).
@@ -44,7 +46,11 @@ def test_killed_send_resumes_without_duplicates(
     write_list(workdir / "recipients.csv")
     smtp_server.handler.data_delay = 0.02
     smtp_server.handler.hold_after = kill_after  # the client cannot finish before the kill
-    env = {**os.environ, **smtp_server.env(MAILER_SMTP_CONNECTIONS="3")}
+    # one operator's run is killed; another operator (another machine, on PostgreSQL) resumes
+    env = {
+        **os.environ,
+        **smtp_server.env(MAILER_SMTP_CONNECTIONS="3", MAILER_OPERATOR="Иванова"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "mailer", "send", "quality-week", "--yes"],
         env=env,
@@ -64,11 +70,10 @@ def test_killed_send_resumes_without_duplicates(
     delivered_before = len(smtp_server.handler.messages)
     assert 0 < delivered_before < COUNT, where
 
-    resumed = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    resumed = run(["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_OPERATOR="Петров"))
     assert resumed.exit_code in (0, 1), (where, resumed.output)
 
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        states = dict(conn.execute("SELECT recipient_id, state FROM deliveries"))
+    states = dict(query(journal_db, "SELECT recipient_id, state FROM deliveries"))
     counts: dict[str, int] = {}
     for item in smtp_server.handler.messages:
         rid = str(parse_strict(item.data)["X-Mailer-Recipient"])
@@ -85,3 +90,8 @@ def test_killed_send_resumes_without_duplicates(
     uncertain = [rid for rid, state in states.items() if state == "uncertain"]
     assert resumed.exit_code == (1 if uncertain else 0), (where, resumed.output)
     assert len(counts) >= COUNT - len(uncertain), where
+    # who did what: the first run's marks are Иванова's, the recovery and the rest Петров's
+    by_operator = dict(query(journal_db, "SELECT operator, COUNT(*) FROM events GROUP BY operator"))
+    assert set(by_operator) == {"Иванова", "Петров"}, (by_operator, where)
+    recovered = query(journal_db, "SELECT DISTINCT operator FROM events WHERE state = 'uncertain'")
+    assert recovered in ([], [("Петров",)]), where

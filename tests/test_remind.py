@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,10 @@ from mailer.docx import read_docx_text
 from tests.conftest import parse_strict, run
 from tests.imap_server import Dovecot
 from tests.mail_corpus import bounce, reply
+from tests.pg_server import query
 from tests.smtp_server import SmtpServer
+
+BOTH_ENGINES = True  # the journal on SQLite and on PostgreSQL
 
 REG = "02-06-4425И38/10/-3327"
 
@@ -167,7 +169,7 @@ def test_an_answer_between_runs_stops_the_next_reminder_and_the_maximum_holds(
 
 
 def test_the_interval_holds_without_force(
-    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot, journal_db: str
 ) -> None:
     send(workdir, smtp_server, dovecot)
     result = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
@@ -176,8 +178,7 @@ def test_the_interval_holds_without_force(
     assert "интервал меньше 5 дн." in result.output
     assert reminders_received(smtp_server) == []
     # six days later the interval has passed
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        conn.execute("UPDATE deliveries SET sent_at = '2023-10-12T09:00:00+00:00'")
+    query(journal_db, "UPDATE deliveries SET sent_at = '2023-10-12T09:00:00+00:00'")
     later = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
     assert "Напоминаний отправлено: 20." in later.output
 
@@ -200,7 +201,7 @@ def test_an_unreadable_mailbox_stops_the_reminders_unless_told(
 
 
 def test_dry_run_writes_the_reminders_and_sends_nothing(
-    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot, journal_db: str
 ) -> None:
     send(workdir, smtp_server, dovecot)
     result = run(["remind", "quality-week", "--dry-run", "--force"], env=env(smtp_server, dovecot))
@@ -210,13 +211,12 @@ def test_dry_run_writes_the_reminders_and_sends_nothing(
     assert len(list(folder.glob("*.eml"))) == 20
     assert "Напоминание к письму" in (folder / "index.html").read_text(encoding="utf-8")
     assert reminders_received(smtp_server) == []
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (0,)
+    assert query(journal_db, "SELECT COUNT(*) FROM reminders") == [(0,)]
 
 
 @pytest.mark.slow
 def test_a_killed_reminder_run_resumes_without_duplicates(
-    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot, journal_db: str
 ) -> None:
     send(workdir, smtp_server, dovecot)
     smtp_server.handler.data_delay = 0.05
@@ -228,7 +228,7 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
                 smtp_server,
                 dovecot,
                 MAILER_SMTP_CONNECTIONS="2",
-                MAILER_DB=str(workdir / "journal.db"),
+                MAILER_DB=journal_db,
             ),
         },
         stdout=subprocess.DEVNULL,
@@ -246,13 +246,13 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
 
     resumed = run(["remind", "quality-week", "--yes"], env=env(smtp_server, dovecot))
     assert resumed.exit_code in (0, 1), resumed.output
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        states = dict(
-            conn.execute(
-                "SELECT d.recipient_id, r.state FROM reminders r "
-                "JOIN deliveries d ON d.id = r.delivery_id"
-            )
+    states = dict(
+        query(
+            journal_db,
+            "SELECT d.recipient_id, r.state FROM reminders r "
+            "JOIN deliveries d ON d.id = r.delivery_id",
         )
+    )
     counts: dict[str, int] = {}
     for message in reminders_received(smtp_server):
         rid = str(message["X-Mailer-Recipient"])

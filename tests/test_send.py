@@ -6,7 +6,6 @@ import asyncio
 import email.policy
 import io
 import itertools
-import sqlite3
 from email.header import decode_header, make_header
 from email.parser import BytesParser
 from pathlib import Path
@@ -19,14 +18,15 @@ from mailer.docx import read_docx_text
 from mailer.settings import load_settings
 from mailer.smtp import Outcome, connect, transmit, wire_ready
 from tests.conftest import parse_strict, run
+from tests.pg_server import query
 from tests.smtp_server import SmtpServer
 
 REG = "02-06-4425И38/10/-3327"
+BOTH_ENGINES = True  # the journal on SQLite and on PostgreSQL
 
 
-def journal_states(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as conn:
-        return dict(conn.execute("SELECT recipient_id, state FROM deliveries"))
+def journal_states(db: str) -> dict[str, str]:
+    return dict(query(db, "SELECT recipient_id, state FROM deliveries"))
 
 
 def decoded_header(data: bytes, name: str) -> str:
@@ -43,7 +43,7 @@ def received_by_recipient(server: SmtpServer) -> dict[str, int]:
 
 
 def test_send_delivers_one_official_letter_to_each_recipient(
-    workdir: Path, smtp_server: SmtpServer
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
     assert result.exit_code == 0, result.output
@@ -95,11 +95,11 @@ def test_send_delivers_one_official_letter_to_each_recipient(
     docx.Document(io.BytesIO(payload))  # opens as a Word document
 
     # The journal knows exactly what went to whom, with the Message-ID the server saw.
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        row = conn.execute(
-            "SELECT state, message_id, emails, attempts, sent_at FROM deliveries "
-            "WHERE recipient_id = 'gryazi'"
-        ).fetchone()
+    (row,) = query(
+        journal_db,
+        "SELECT state, message_id, emails, attempts, sent_at FROM deliveries "
+        "WHERE recipient_id = 'gryazi'",
+    )
     assert row[0] == "sent"
     assert row[1] == message["Message-ID"]
     assert row[2] == "glava@gryazi.example.org"
@@ -116,14 +116,16 @@ def test_second_send_sends_nothing(workdir: Path, smtp_server: SmtpServer) -> No
     assert len(smtp_server.handler.messages) == 20
 
 
-def test_only_sends_to_the_chosen_recipients(workdir: Path, smtp_server: SmtpServer) -> None:
+def test_only_sends_to_the_chosen_recipients(
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
+) -> None:
     result = run(
         ["send", "quality-week", "--yes", "--only", "gryazi", "--only", "dankov"],
         env=smtp_server.env(),
     )
     assert result.exit_code == 0, result.output
     assert sorted(received_by_recipient(smtp_server)) == ["dankov", "gryazi"]
-    states = journal_states(workdir / "journal.db")
+    states = journal_states(journal_db)
     assert states["gryazi"] == "sent"
     assert states["lipetsk"] == "pending"
 
@@ -135,16 +137,18 @@ def test_confirmation_refused_sends_nothing(workdir: Path, smtp_server: SmtpServ
     assert smtp_server.handler.messages == []
 
 
-def test_dry_run_lists_recipients_and_sends_nothing(workdir: Path, smtp_server: SmtpServer) -> None:
+def test_dry_run_lists_recipients_and_sends_nothing(
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
+) -> None:
     result = run(["send", "quality-week", "--dry-run"], env=smtp_server.env())
     assert result.exit_code == 0
     assert "gryazi: Главе Грязинского муниципального округа Н.И. Уваровой" in result.output
     assert smtp_server.handler.messages == []
-    assert not (workdir / "journal.db").exists() or journal_states(workdir / "journal.db") == {}
+    assert journal_states(journal_db) == {}
 
 
 def test_permanent_refusal_is_recorded_and_the_rest_go_on(
-    workdir: Path, smtp_server: SmtpServer
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     smtp_server.handler.rcpt_answers["glava@volovo.example.org"] = [
         "550 5.1.1 <glava@volovo.example.org>: Recipient address rejected: User unknown"
@@ -154,7 +158,7 @@ def test_permanent_refusal_is_recorded_and_the_rest_go_on(
     assert "Отправлено: 19." in result.output
     assert "volovo: glava@volovo.example.org: 550 5.1.1" in result.output
     assert "Запустите ту же команду снова" in result.output
-    states = journal_states(workdir / "journal.db")
+    states = journal_states(journal_db)
     assert states["volovo"] == "failed"
     assert list(states.values()).count("sent") == 19
     # Re-run after the address is fixed on the server side: only the failed one goes.
@@ -188,7 +192,7 @@ def test_dropped_connection_before_data_is_retried(workdir: Path, smtp_server: S
 
 
 def test_connection_lost_during_data_is_uncertain_and_not_resent(
-    workdir: Path, smtp_server: SmtpServer
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     smtp_server.handler.drop_in_data = 1
     result = run(
@@ -197,7 +201,7 @@ def test_connection_lost_during_data_is_uncertain_and_not_resent(
     assert result.exit_code == 1
     assert "Неизвестно, дошло ли письмо (1)" in result.output
     assert "--resend-uncertain" in result.output
-    states = journal_states(workdir / "journal.db")
+    states = journal_states(journal_db)
     uncertain = [rid for rid, state in states.items() if state == "uncertain"]
     assert len(uncertain) == 1
     assert list(states.values()).count("sent") == 19
@@ -210,11 +214,11 @@ def test_connection_lost_during_data_is_uncertain_and_not_resent(
     resend = run(["send", "quality-week", "--yes", "--resend-uncertain"], env=smtp_server.env())
     assert resend.exit_code == 0, resend.output
     assert received_by_recipient(smtp_server)[uncertain[0]] == 1
-    assert journal_states(workdir / "journal.db")[uncertain[0]] == "sent"
+    assert journal_states(journal_db)[uncertain[0]] == "sent"
 
 
 def test_connection_lost_before_the_354_is_retried_not_uncertain(
-    workdir: Path, smtp_server: SmtpServer
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     """Lost at the DATA command itself, before the server asked for the message: not a byte of
     the letter left, so it is sent again at once, not left for the operator to find out."""
@@ -224,23 +228,24 @@ def test_connection_lost_before_the_354_is_retried_not_uncertain(
     )
     assert result.exit_code == 0, result.output
     assert "Отправлено: 20." in result.output
-    assert list(journal_states(workdir / "journal.db").values()) == ["sent"] * 20
+    assert list(journal_states(journal_db).values()) == ["sent"] * 20
     assert sorted(received_by_recipient(smtp_server).values()) == [1] * 20
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        retried = conn.execute(
-            "SELECT d.recipient_id, group_concat(e.state, ' ') FROM events e "
-            "JOIN deliveries d ON d.id = e.delivery_id GROUP BY d.id "
-            "HAVING count(*) > 3 ORDER BY d.id"
-        ).fetchall()
-        detail = conn.execute(
-            "SELECT detail FROM events WHERE state = 'pending' AND detail LIKE '%до передачи%'"
-        ).fetchall()
-    assert [history for _, history in retried] == ["pending sending pending sending sent"]
+    histories: dict[int, list[str]] = {}
+    for delivery_id, state in query(
+        journal_db, "SELECT delivery_id, state FROM events ORDER BY id"
+    ):
+        histories.setdefault(delivery_id, []).append(state)
+    retried = [" ".join(states) for states in histories.values() if len(states) > 3]
+    detail = query(
+        journal_db,
+        "SELECT detail FROM events WHERE state = 'pending' AND detail LIKE '%до передачи%'",
+    )
+    assert retried == ["pending sending pending sending sent"]
     assert len(detail) == 1
 
 
 def test_wrong_password_is_a_clear_error_and_nothing_is_sent(
-    workdir: Path, smtp_server: SmtpServer
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     result = run(
         ["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_SMTP_PASSWORD="wrong")
@@ -250,16 +255,21 @@ def test_wrong_password_is_a_clear_error_and_nothing_is_sent(
     assert "wrong" not in result.output
     assert "Traceback" not in result.output
     assert smtp_server.handler.messages == []
-    assert set(journal_states(workdir / "journal.db").values()) == {"pending"}
+    assert set(journal_states(journal_db).values()) == {"pending"}
 
 
-def test_password_never_reaches_output_or_journal(workdir: Path, smtp_server: SmtpServer) -> None:
+def test_password_never_reaches_output_or_journal(
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
+) -> None:
     result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
     assert result.exit_code == 0
     secret = smtp_server.env()["MAILER_SMTP_PASSWORD"]
     assert secret not in result.output
     for path in workdir.glob("journal.db*"):
         assert secret.encode() not in path.read_bytes()
+    for table in ("events", "deliveries", "replies", "letters"):
+        for row in query(journal_db, f"SELECT * FROM {table}"):  # noqa: S608 - our names
+            assert secret not in repr(row)
 
 
 def test_server_that_refuses_connections(workdir: Path, smtp_server: SmtpServer) -> None:

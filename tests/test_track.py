@@ -25,7 +25,10 @@ from tests.mail_corpus import (
     read_receipt,
     reply,
 )
+from tests.pg_server import query
 from tests.smtp_server import SmtpServer
+
+BOTH_ENGINES = True  # the journal on SQLite and on PostgreSQL
 
 EXTRA = (
     "a1,glava@region.example.org,Орлов Пётр Ильич,Глава,Район 1\n"
@@ -446,18 +449,15 @@ def test_a_failed_copy_is_reported_and_never_fails_the_send(
 
 
 def test_a_new_uidvalidity_rescans_without_recording_twice(
-    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot, journal_db: str
 ) -> None:
-    import sqlite3
-
     sent = send_sample(workdir, smtp_server, dovecot.env())
     dovecot.append(
         reply(sent["gryazi"], "glava@gryazi.example.org", "Ответ.", message_id="<u1@g.example.org>")
     )
     assert "Ответы: 1" in run(["track", "quality-week"], env=dovecot.env()).output
     # the mailbox was rebuilt on the server: the UIDs we remember mean nothing any more
-    with sqlite3.connect(workdir / "journal.db") as conn:
-        conn.execute("UPDATE mailbox_positions SET uidvalidity = 1, last_uid = 99")
+    query(journal_db, "UPDATE mailbox_positions SET uidvalidity = 1, last_uid = 99")
     again = run(["track", "quality-week"], env=dovecot.env())
     assert again.exit_code == 0, again.output
     assert "Просмотрено писем: 1" in again.output
