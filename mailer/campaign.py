@@ -146,6 +146,7 @@ def plan_send(
     prepared = prepare(settings, letter_name, recipients)
     chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
     with open_journal(settings) as journal:
+        journal.check_free(prepared.letter.key)
         known = journal.deliveries(prepared.letter.key)
     to_send, sent, uncertain, interrupted = [], [], [], []
     for recipient in chosen:

@@ -276,6 +276,12 @@ class Journal:
             )
         self._locked_scope = scope
 
+    def check_free(self, letter: str) -> None:
+        """Raise, saying who, when another run holds the letter: its "sending" rows are in
+        flight, not interrupted."""
+        self.lock(letter)
+        self.unlock()
+
     def unlock(self) -> None:
         scope, self._locked_scope = self._locked_scope, None
         if scope is not None:

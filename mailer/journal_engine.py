@@ -79,6 +79,11 @@ class Engine(ABC):
         """Held while migrations are checked and applied."""
         yield
 
+    def reset_identity(self, table: str, column: str) -> None:
+        """After rows were copied in with their ids: new rows continue after the highest
+        (SQLite does so by itself)."""
+        return
+
     @abstractmethod
     def try_lock(self, scope: str) -> bool: ...
 
@@ -358,6 +363,18 @@ class PostgresEngine(Engine):
         finally:
             with self._mapped():
                 self.db.execute("SELECT pg_advisory_unlock(hashtextextended('mailer:schema', 0))")
+
+    def reset_identity(self, table: str, column: str) -> None:
+        from psycopg import sql
+
+        statement = sql.SQL(
+            "SELECT setval(pg_get_serial_sequence({table}, {column}), "
+            "COALESCE(MAX({name}), 0) + 1, false) FROM {ident}"
+        ).format(
+            table=table, column=column, name=sql.Identifier(column), ident=sql.Identifier(table)
+        )
+        with self._mapped():
+            self.db.execute(statement)
 
     def try_lock(self, scope: str) -> bool:
         # a session lock: a holder that dies loses it with its connection
