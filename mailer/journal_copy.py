@@ -12,7 +12,7 @@ from typing import Any
 
 from mailer.errors import InputError, JournalError
 from mailer.journal import MIGRATIONS, Journal
-from mailer.journal_engine import Engine, describe, is_postgresql
+from mailer.journal_engine import Engine, describe, is_postgresql, lock_sqlite_file
 from mailer.settings import Settings
 
 SKIPPED = {"schema_migrations", "run_locks"}  # made by the target itself; a lock is transient
@@ -40,6 +40,12 @@ def copy_journal(settings: Settings, target: str) -> CopyResult:
     path = Path(settings.db)
     if not path.is_file():
         raise InputError(f"Файла журнала {path} нет: копировать нечего.")
+    held = lock_sqlite_file(path)  # no send or reminder writes to it while it is copied
+    if held is None:
+        raise JournalError(
+            f"Журнал {path} занят: рассылка идёт в другом окне или процессе.",
+            hint="Дождитесь её окончания и запустите перенос снова.",
+        )
     source = _open_read_only(path)
     password = settings.db_password.get_secret_value() if settings.db_password else None
     try:
@@ -74,12 +80,17 @@ def copy_journal(settings: Settings, target: str) -> CopyResult:
                 result.counts[table] = ours[0]
     finally:
         source.close()
+        held.close()
     return result
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
+    # Closed cleanly, a journal is its one file: read as immutable, SQLite creates nothing beside
+    # it. A write-ahead log left by a crash holds changes too: read through it (read-only).
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
         version = source.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise JournalError(f"Журнал {path} не читается: {exc}.") from None

@@ -94,6 +94,17 @@ class Engine(ABC):
     def close(self) -> None: ...
 
 
+def lock_sqlite_file(path: Path) -> IO[str] | None:
+    """The run lock of a SQLite journal: a lock on the file beside it, released on close."""
+    handle = path.with_name(path.name + ".lock").open("a", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
 class SqliteEngine(Engine):
     kind = "sqlite"
     per_letter_locks = False  # one writer per file: a run locks the whole journal, as before
@@ -136,14 +147,8 @@ class SqliteEngine(Engine):
                 self.db.execute("PRAGMA synchronous = NORMAL")
 
     def try_lock(self, scope: str) -> bool:
-        handle = self.path.with_name(self.path.name + ".lock").open("a", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._lock_file = handle
-        return True
+        self._lock_file = lock_sqlite_file(self.path)
+        return self._lock_file is not None
 
     def unlock(self) -> None:
         if self._lock_file is not None:
