@@ -18,7 +18,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -275,6 +275,12 @@ class Journal:
                 (scope, letter, self.operator, socket.gethostname(), os.getpid(), _now()),
             )
         self._locked_scope = scope
+
+    def deciding(self, letter: str) -> AbstractContextManager[None]:
+        """Held while who is reminded is decided and recorded, and while an answer is recorded
+        or undone: a reminder is never decided on answers half-recorded by a track running on
+        another machine, and the history shows which came first."""
+        return self.db.hold("answers:" + letter)
 
     def check_free(self, letter: str) -> None:
         """Raise, saying who, when another run holds the letter: its "sending" rows are in
@@ -555,7 +561,7 @@ class Journal:
 
     def record_reply(self, reply: ReplyRecord) -> bool:
         """Record what a message was; False when the same message was recorded before."""
-        with self.transaction() as db:
+        with self.deciding(reply.letter), self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, sender, "
                 "subject, received_at, detail, attachments, source, recorded_at, operator) "
@@ -610,7 +616,7 @@ class Journal:
     def revoke_manual(self, letter: str, delivery_id: int) -> int:
         """Undo answers entered by hand for one recipient; the history keeps them."""
         now = _now()
-        with self.transaction() as db:
+        with self.deciding(letter), self.transaction() as db:
             cursor = db.execute(
                 "UPDATE replies SET revoked_at = ? WHERE letter = ? AND delivery_id = ? "
                 "AND kind = 'manual' AND revoked_at IS NULL",
@@ -623,7 +629,7 @@ class Journal:
     def dismiss_review(self, letter: str, record_ids: list[int], delivery_id: int) -> int:
         """Messages on the review list judged not to be an answer."""
         now = _now()
-        with self.transaction() as db:
+        with self.deciding(letter), self.transaction() as db:
             count = 0
             for record_id in record_ids:
                 count += db.execute(

@@ -22,7 +22,7 @@ import re
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -78,6 +78,10 @@ class Engine(ABC):
     def schema_lock(self) -> Iterator[None]:
         """Held while migrations are checked and applied."""
         yield
+
+    @abstractmethod
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        """A lock on a name that other processes wait for (the run lock is another)."""
 
     def reset_identity(self, table: str, column: str) -> None:
         """After rows were copied in with their ids: new rows continue after the highest
@@ -155,6 +159,13 @@ class SqliteEngine(Engine):
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        # one machine, one file: a lock beside the journal stands for every name
+        with self.path.with_name(self.path.name + ".decisions.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     def close(self) -> None:
         self.unlock()
@@ -380,6 +391,18 @@ class PostgresEngine(Engine):
         )
         with self._mapped():
             self.db.execute(statement)
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        key = ["mailer:hold:" + name]
+        with self._mapped():
+            self.db.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", key)
+        try:
+            yield
+        finally:
+            if not self.db.closed:
+                with self._mapped():
+                    self.db.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", key)
 
     def try_lock(self, scope: str) -> bool:
         # a session lock: a holder that dies loses it with its connection

@@ -254,15 +254,17 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
     with open_journal(settings) as journal:
         journal.lock(letter.key)
         recovered = journal.recover_interrupted_reminders(letter.key)
-        # Decide again under the lock: an answer recorded since the plan stops its reminder.
-        due, _ = decide(plan.prepared, journal, plan.today, plan.force)
-        planned = {d.recipient.id for d in plan.due}
-        due = [d for d in due if d.recipient.id in planned]
-        journal.add_reminders(
-            (d.delivery.id, d.sequence, new_message_id(plan.prepared.sender, d.recipient.id))
-            for d in due
-            if d.resume is None
-        )
+        # Decide again under the lock: an answer recorded since the plan stops its reminder;
+        # no answer is recorded (by a track elsewhere) while this decision is taken.
+        with journal.deciding(letter.key):
+            due, _ = decide(plan.prepared, journal, plan.today, plan.force)
+            planned = {d.recipient.id for d in plan.due}
+            due = [d for d in due if d.recipient.id in planned]
+            journal.add_reminders(
+                (d.delivery.id, d.sequence, new_message_id(plan.prepared.sender, d.recipient.id))
+                for d in due
+                if d.resume is None
+            )
         reminders = journal.reminders(letter.key)
         builder = _ReminderBuilder(plan)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -195,6 +196,36 @@ def test_every_journal_method_runs(journal_db: str) -> None:
         operators = {row[0] for row in query(journal_db, "SELECT operator FROM events")}
         assert operators == {"Иванова"}
         assert query(journal_db, "SELECT operator FROM replies") == [("Иванова",)] * 3
+
+
+def test_an_answer_waits_while_reminders_are_decided(journal_db: str) -> None:
+    """track on another machine records an answer only once the reminders' decision is
+    recorded, never in the middle of it."""
+    with Journal(journal_db) as journal:
+        journal.ensure_letter("l", "Тема", "1", "2023-10-12")
+        journal.ensure_deliveries("l", [("a", ("a@x.org",))], lambda rid: f"<{rid}@x>")
+        delivery_id = journal.deliveries("l")["a"].id
+        reply = ReplyRecord("l", delivery_id, "<re@y>", "reply", "thread", "a@x.org", "Re", None)
+        recorded = threading.Event()
+
+        def track_elsewhere() -> None:
+            with Journal(journal_db, "Сидорова") as other:
+                other.record_reply(reply)
+            recorded.set()
+
+        with journal.deciding("l"):
+            tracker = threading.Thread(target=track_elsewhere)
+            tracker.start()
+            assert not recorded.wait(0.5)
+            assert not journal.has_reply("l", "<re@y>")
+            journal.add_reminders([(delivery_id, 1, "<r1@x>")])
+        tracker.join(timeout=30)
+        assert recorded.is_set()
+        assert [state for state, _ in journal.events(delivery_id)] == [
+            "pending",
+            "pending",
+            "reply",
+        ]
 
 
 def test_translation_of_sqlite_statements() -> None:
