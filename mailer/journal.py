@@ -451,6 +451,18 @@ class Journal:
             params += (recipient_id,)
         return [HistoryEntry(*row) for row in self.db.execute(query + " ORDER BY e.id", params)]
 
+    def last_operators(self, letter: str) -> dict[int, str]:
+        """Per delivery, who made its latest recorded change."""
+        return {
+            row[0]: row[1]
+            for row in self.db.execute(
+                "SELECT e.delivery_id, e.operator FROM events e WHERE e.id IN ("
+                "SELECT MAX(e2.id) FROM events e2 JOIN deliveries d ON d.id = e2.delivery_id "
+                "WHERE d.letter = ? GROUP BY e2.delivery_id) AND e.operator IS NOT NULL",
+                (letter,),
+            )
+        }
+
     def _event(
         self, db: Engine, delivery_id: int | None, state: str, detail: str | None, at: str
     ) -> None:

@@ -30,6 +30,7 @@ class StatusRow:
     days_left: int | None  # against the deadline, while unanswered; negative when overdue
     overdue: bool
     note: str | None
+    operator: str | None = None  # who made the last change recorded for this recipient
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -80,6 +81,7 @@ def letter_status(
             if record.delivery_id is not None:
                 by_delivery.setdefault(record.delivery_id, []).append(record)
         reminders = journal.reminders(letter.key)
+        operators = journal.last_operators(letter.key)
     organizations = _organizations(settings, letter)
     rows = []
     for delivery in deliveries.values():
@@ -106,6 +108,7 @@ def letter_status(
                 days_left=days_left,
                 overdue=days_left is not None and days_left < 0,
                 note=note or (delivery.last_error if state in ("failed", "uncertain") else None),
+                operator=operators.get(delivery.id),
             )
         )
     return LetterStatus(letter, rows, today)

@@ -3,6 +3,7 @@ machines: two letters at once, the same letter refused with who holds it, track 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -94,6 +95,9 @@ def test_two_operators_send_two_letters_at_once(
     # a third terminal reads the status meanwhile and after
     status = run(["status", "quality-week"])
     assert status.exit_code == 0, status.output
+    assert status.output.count("[Иванова]") == 20  # who made each row's last change
+    rows = json.loads(run(["status", "quality-week-list", "--format", "json"]).output)
+    assert {row["operator"] for row in rows} == {"Петров"}
     history = run(["history", "quality-week-list", "gryazi"])
     assert history.exit_code == 0, history.output
     assert "Петров" in history.output

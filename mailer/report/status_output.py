@@ -36,6 +36,8 @@ def status_table(status: LetterStatus) -> str:
             parts.append(f"прочитано {local_time(row.read_at)}")
         if row.note:
             parts.append(f"— {row.note}")
+        if row.operator:
+            parts.append(f"[{row.operator}]")
         lines.append(" ".join(parts).rstrip())
     totals = status.totals()
     lines.append("Итого: " + ", ".join(f"{TOTAL_TITLES[k].lower()} {v}" for k, v in totals.items()))
