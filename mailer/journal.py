@@ -255,16 +255,17 @@ class Journal:
                 "SELECT letter, operator, host, pid, since FROM run_locks WHERE scope = ?",
                 (scope,),
             ).fetchone()
-            who = ""
+            who = "рассылка уже идёт в другом окне или процессе"
             if row is not None:
-                since = row["since"][:16].replace("T", " ")
+                since = datetime.fromisoformat(row["since"]).astimezone()
                 who = (
-                    f" Письмо «{row['letter']}» отправляет {row['operator']} "
-                    f"(компьютер {row['host']}, процесс {row['pid']}) с {since} UTC."
+                    f"письмо «{row['letter']}» сейчас отправляет {row['operator']} "
+                    f"(компьютер {row['host']}, процесс {row['pid']}) "
+                    f"с {since:%d.%m.%Y %H:%M}"
                 )
             raise JournalError(
-                f"Журнал {self.path} занят: рассылка уже идёт в другом окне или процессе.{who}",
-                hint="Дождитесь её окончания и запустите команду снова.",
+                f"Журнал {self.path} занят: {who}.",
+                hint="Дождитесь окончания той рассылки и запустите команду снова.",
             )
         with self.transaction() as db:
             db.execute(

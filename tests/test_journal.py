@@ -59,7 +59,7 @@ def test_only_one_sending_run_at_a_time(journal_db: str) -> None:
     with pytest.raises(JournalError, match="занят") as caught:
         second.lock("l")
     # the second operator is told who holds it
-    assert "Письмо «l» отправляет Иванова" in caught.value.message
+    assert "письмо «l» сейчас отправляет Иванова" in caught.value.message
     if journal_db.startswith("postgresql://"):
         second.lock("other")  # another letter goes at the same time
         second.unlock()

@@ -116,7 +116,7 @@ def test_the_second_operator_of_a_letter_is_told_who_holds_it(
     code, output = finish(mailer(["send", "quality-week", "--yes"], "Петров", env))
     smtp_server.handler.released = True
     assert code == 6, output
-    assert "Письмо «quality-week» отправляет Иванова" in output
+    assert "письмо «quality-week» сейчас отправляет Иванова" in output
     assert "процесс" in output
     assert "Traceback" not in output
     code, output = finish(first)
