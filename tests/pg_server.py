@@ -7,6 +7,7 @@ Each test gets a fresh database owned by a role with no more rights than the REA
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import pwd
@@ -34,16 +35,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _as_user() -> tuple[Callable[[], None] | None, int, int]:
-    """Run the server as `postgres` when we are root (initdb refuses root), else as ourselves."""
-    if os.geteuid() != 0:
-        return None, os.getuid(), os.getgid()
-    account = pwd.getpwnam("postgres")
+def _as_user() -> tuple[Callable[[], None], int, int]:
+    """Run the server as `postgres` when we are root (initdb refuses root), else as ourselves;
+    it stops if the test run dies without stopping it."""
+    root = os.geteuid() == 0
+    account = pwd.getpwnam("postgres") if root else None
 
     def drop() -> None:
-        os.setgid(account.pw_gid)
-        os.setuid(account.pw_uid)
+        if account is not None:
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+        # after setuid, which clears it: SIGINT (a fast shutdown) when our process is gone
+        ctypes.CDLL(None).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
+    if account is None:
+        return drop, os.getuid(), os.getgid()
     return drop, account.pw_uid, account.pw_gid
 
 
