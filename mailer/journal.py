@@ -170,6 +170,19 @@ class Delivery:
     updated_at: str
 
 
+_OPEN_HINTS = {
+    False: "Проверьте путь MAILER_DB и права на запись. Если файл повреждён, не удаляйте его: "
+    "в нём записано, кому письма уже ушли.",
+    True: "Проверьте в MAILER_DB адрес сервера, имя базы и пользователя, и пароль "
+    "(MAILER_DB_PASSWORD); если всё верно, спросите администратора, работает ли сервер "
+    "PostgreSQL и пускает ли он этот компьютер.",
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+
+
 class Journal:
     def __init__(
         self, target: Path | str, operator: str | None = None, *, password: str | None = None
@@ -181,28 +194,19 @@ class Journal:
         self._locked_scope: str | None = None
         try:
             self.db: Engine = open_engine(target, password)
+            try:
+                with self.db.schema_lock():
+                    self._migrate()
+            except BaseException:
+                self.db.close()
+                raise
         except sqlite3.DatabaseError as exc:
             raise JournalError(
-                f"Журнал {self.path} не открывается: {exc}.",
-                hint="Проверьте MAILER_DB (путь к файлу или адрес сервера PostgreSQL) и права "
-                "на запись. Если файл повреждён, не удаляйте его: в нём записано, кому письма "
-                "уже ушли.",
+                f"Журнал {self.path} не открывается: {_first_line(exc)}.",
+                hint=_OPEN_HINTS[is_postgresql(target)],
             ) from None
         except OSError as exc:
             raise JournalError(f"Журнал {self.path} не создаётся: {exc}.") from None
-        try:
-            with self.db.schema_lock():
-                self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            raise JournalError(
-                f"Журнал {self.path} не открывается: {exc}.",
-                hint="Проверьте MAILER_DB и права на запись. Если файл повреждён, не удаляйте "
-                "его: в нём записано, кому письма уже ушли.",
-            ) from None
-        except JournalError:
-            self.db.close()
-            raise
 
     def close(self) -> None:
         self.unlock()
