@@ -195,12 +195,25 @@ _TYPES = [
     (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
     (re.compile(r"\bIFNULL\s*\(", re.I), "COALESCE("),
 ]  # fmt: skip
+# In table definitions only: SQLite keeps these as integers and text, and so must we (a column
+# read back must be the same Python value on both engines).
+_DDL_TYPES = [
+    (re.compile(r"\bBOOLEAN\b", re.I), "BIGINT"),
+    (re.compile(r"\b(DATETIME|TIMESTAMP|DATE)\b", re.I), "TEXT"),
+    (re.compile(r"\)\s*(WITHOUT\s+ROWID|STRICT)(\s*,\s*(WITHOUT\s+ROWID|STRICT))?\s*$", re.I), ")"),
+]  # fmt: skip
+_DDL = re.compile(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)\b", re.I)
 _CREATE = re.compile(
     r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(\s*(\w+)\s+INTEGER\s+PRIMARY\s+KEY",
     re.I,
 )
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.I)
-_UNSUPPORTED = re.compile(r"^\s*PRAGMA\b|\bINSERT\s+OR\s+REPLACE\b|\browid\b", re.I)
+_UNSUPPORTED = re.compile(
+    r"^\s*PRAGMA\b|\b(INSERT\s+OR\s+(REPLACE|ABORT|FAIL|ROLLBACK)|REPLACE\s+INTO)\b"
+    r"|(?<!WITHOUT )\browid\b"
+    r"|\b(datetime|julianday|strftime|group_concat|json_extract)\s*\(",
+    re.I,
+)
 
 
 def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
@@ -213,7 +226,7 @@ def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
     pieces = _QUOTED.split(sql)
     for index in range(0, len(pieces), 2):  # outside string literals
         piece = pieces[index].replace("%", "%%").replace("?", "%s")
-        for pattern, replacement in _TYPES:
+        for pattern, replacement in _TYPES + (_DDL_TYPES if _DDL.match(sql) else []):
             piece = pattern.sub(replacement, piece)
         pieces[index] = piece
     for index in range(1, len(pieces), 2):
@@ -224,9 +237,11 @@ def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
         if inserted.group(1):
             out = out.replace(inserted.group(0), f"INSERT INTO {inserted.group(2)}", 1)
             out += " ON CONFLICT DO NOTHING"
-        returning = identity.get(inserted.group(2).lower())
-        if returning and not re.search(r"\bRETURNING\b", out, re.I):
-            out += f" RETURNING {returning}"
+        # lastrowid from RETURNING, unless the statement returns rows of its own
+        if not re.search(r"\bRETURNING\b", out, re.I):
+            returning = identity.get(inserted.group(2).lower())
+            if returning:
+                out += f" RETURNING {returning}"
     return out, returning
 
 
@@ -358,16 +373,14 @@ class PostgresEngine(Engine):
     def transaction(self, durable: bool = False) -> Iterator[Engine]:
         with self._mapped():
             self.db.execute("BEGIN")
-            if durable:
-                self.db.execute("SET LOCAL synchronous_commit = on")
         try:
             yield self
         except BaseException:
             with self._mapped():
                 self.db.execute("ROLLBACK")
             raise
-        with self._mapped():
-            self.db.execute("COMMIT")
+        with self._mapped():  # the level goes with the COMMIT: one round trip
+            self.db.execute("SET LOCAL synchronous_commit = on; COMMIT" if durable else "COMMIT")
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:
