@@ -253,24 +253,9 @@ class Journal:
     # One sending run per letter at a time (per journal on SQLite): the recovery of "sending"
     # rows relies on it. The next one is told who holds it.
     def lock(self, letter: str) -> None:
-        scope = letter if self.db.per_letter_locks else "*"
+        scope = self._scope(letter)
         if not self.db.try_lock(scope):
-            row = self.db.execute(
-                "SELECT letter, operator, host, pid, since FROM run_locks WHERE scope = ?",
-                (scope,),
-            ).fetchone()
-            who = "рассылка уже идёт в другом окне или процессе"
-            if row is not None:
-                since = datetime.fromisoformat(row["since"]).astimezone()
-                who = (
-                    f"письмо «{row['letter']}» сейчас отправляет {row['operator']} "
-                    f"(компьютер {row['host']}, процесс {row['pid']}) "
-                    f"с {since:%d.%m.%Y %H:%M}"
-                )
-            raise JournalError(
-                f"Журнал {self.path} занят: {who}.",
-                hint="Дождитесь окончания той рассылки и запустите команду снова.",
-            )
+            self._refuse(scope)
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO run_locks (scope, letter, operator, host, pid, since) "
@@ -281,6 +266,25 @@ class Journal:
             )
         self._locked_scope = scope
 
+    def _scope(self, letter: str) -> str:
+        return letter if self.db.per_letter_locks else "*"
+
+    def _refuse(self, scope: str) -> None:
+        row = self.db.execute(
+            "SELECT letter, operator, host, pid, since FROM run_locks WHERE scope = ?", (scope,)
+        ).fetchone()
+        who = "рассылка уже идёт в другом окне или процессе"
+        if row is not None:
+            since = datetime.fromisoformat(row["since"]).astimezone()
+            who = (
+                f"письмо «{row['letter']}» сейчас отправляет {row['operator']} "
+                f"(компьютер {row['host']}, процесс {row['pid']}) с {since:%d.%m.%Y %H:%M}"
+            )
+        raise JournalError(
+            f"Журнал {self.path} занят: {who}.",
+            hint="Дождитесь окончания той рассылки и запустите команду снова.",
+        )
+
     def deciding(self, letter: str) -> AbstractContextManager[None]:
         """Held while who is reminded is decided and recorded, and while an answer is recorded
         or undone: a reminder is never decided on answers half-recorded by a track running on
@@ -289,16 +293,20 @@ class Journal:
 
     def check_free(self, letter: str) -> None:
         """Raise, saying who, when another run holds the letter: its "sending" rows are in
-        flight, not interrupted."""
-        self.lock(letter)
-        self.unlock()
+        flight, not interrupted. Writes nothing."""
+        scope = self._scope(letter)
+        if self._locked_scope != scope:
+            if not self.db.try_lock(scope):
+                self._refuse(scope)
+            self.db.unlock()
 
     def unlock(self) -> None:
         scope, self._locked_scope = self._locked_scope, None
         if scope is not None:
             with suppress(sqlite3.Error):  # a lost connection has released the lock already
                 self.db.execute(
-                    "DELETE FROM run_locks WHERE scope = ? AND pid = ?", (scope, os.getpid())
+                    "DELETE FROM run_locks WHERE scope = ? AND host = ? AND pid = ?",
+                    (scope, socket.gethostname(), os.getpid()),
                 )
         self.db.unlock()
 

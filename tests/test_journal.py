@@ -18,7 +18,8 @@ import pytest
 from mailer import journal as journal_module
 from mailer.errors import JournalError
 from mailer.journal import MIGRATIONS, Journal, ReplyRecord
-from mailer.journal_engine import describe, translate
+from mailer.journal_engine import describe
+from mailer.journal_pg import translate
 from mailer.outbox import GroupCommit
 from tests.pg_server import PgServer, query
 
