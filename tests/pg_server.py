@@ -25,7 +25,12 @@ from typing import Any
 
 import psycopg
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's layout: /usr/lib/postgresql/VERSION/bin (15 on bookworm); the newest installed
+BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 ROLE = "office"
 
 
