@@ -2,7 +2,9 @@
 
 The recipient list and the templates are checked by rendering every letter; the DOCX is read
 back and held against what GOST R 7.0.97-2025 requires of a letter: its requisites, margins,
-font size and the electronic-signature mark.
+font size and the electronic-signature mark, and its layout (mailer.layout_check): page
+numbering, keep-together, typography and language, and the rendered pages when LibreOffice is
+installed. The report lists what was verified, and says so when the layout was not rendered.
 """
 
 from __future__ import annotations
@@ -11,14 +13,23 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailer import layout_check
 from mailer.campaign import prepare
 from mailer.docx import read_docx_text
+from mailer.layout import MARK_CERTIFICATE, MARK_OWNER, MARK_TITLE, MARK_VALIDITY, mark_lines
 from mailer.letter import Letter
 from mailer.russian import date_numeric
 from mailer.settings import Settings
+from mailer.typography import plain
 
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}
 SIZES_PT = (12.0, 14.0)
+# the electronic-signature mark and the executor mark may be smaller (GOST R 7.0.97, 5.1)
+SMALL_SIZES_PT = (10.0, 12.0)
+_MARK_STARTS = (
+    *MARK_TITLE,
+    *(line.split("{")[0] for line in (MARK_CERTIFICATE, MARK_OWNER, MARK_VALIDITY)),
+)
 EMU_PER_MM = 36000
 A4_MM = (210, 297)
 SAMPLE = 50
@@ -30,6 +41,10 @@ class CheckReport:
     recipients: int
     documents_checked: int
     problems: list[str] = field(default_factory=list)
+    # what was verified, in the user's words
+    verified: list[str] = field(default_factory=list)
+    # None: LibreOffice is not installed and the layout was not rendered
+    rendered: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -58,14 +73,19 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
     bad_sizes = set()
     for paragraph in paragraphs:
+        small = (
+            plain(paragraph.text).startswith(_MARK_STARTS) or paragraph._p.find(_FRAME) is not None
+        )
+        low, high = SMALL_SIZES_PT if small else SIZES_PT
         for run in paragraph.runs:
             run_size = run.font.size or normal_size
             points = run_size.pt if run_size is not None else None
-            if run.text.strip() and points is not None and not SIZES_PT[0] <= points <= SIZES_PT[1]:
+            if run.text.strip() and points is not None and not low <= points <= high:
                 bad_sizes.add(points)
     if bad_sizes:
         shown = ", ".join(f"{points:g}" for points in sorted(bad_sizes))
         problems.append(f"размер шрифта {shown} пт, нужен от 12 до 14 пт")
+    problems += layout_check.docx_layout_problems(document, letter)
 
     text = "\n".join(read_docx_text(data))
     s = letter.settings
@@ -85,12 +105,11 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
         required["наименование организации"] = letter.organization.name_lines[0]
     mark = s.signature
     if mark is not None:
-        required["отметка об электронной подписи"] = "ДОКУМЕНТ ПОДПИСАН"
-        required["номер сертификата"] = f"Сертификат {mark.certificate}"
-        required["владелец сертификата"] = f"Владелец {mark.owner}"
-        required["срок действия сертификата"] = (
-            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}"
-        )
+        certificate, owner, validity = mark_lines(mark)
+        required["отметка об электронной подписи"] = MARK_TITLE[0]
+        required["номер сертификата"] = certificate
+        required["владелец сертификата"] = owner
+        required["срок действия сертификата"] = validity
         if not mark.valid_from <= reg.date <= mark.valid_to:
             problems.append(
                 f"сертификат подписи действителен с {date_numeric(mark.valid_from)} по "
@@ -102,20 +121,48 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     return problems
 
 
+_FRAME = f"{layout_check.W}pPr/{layout_check.W}framePr"
+
+
+def _render(report: CheckReport, data: bytes, who: str) -> None:
+    """The rendered pages, when LibreOffice is there; otherwise say it was not rendered."""
+    if not layout_check.renderer_available():
+        report.rendered = None
+        return
+    found = layout_check.rendered_problems(
+        data, report.letter, report.letter.settings.signature is not None
+    )
+    report.rendered = not found
+    report.problems += [f"{who}{problem}" for problem in found]
+    report.verified.append(
+        "вёрстка в LibreOffice: блок подписи целиком на последней странице, над ним текст"
+    )
+
+
 def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> CheckReport:
     prepared = prepare(settings, letter_name, recipients)  # the list and every letter's text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
+    report.verified = [
+        "реквизиты",
+        "поля и формат A4",
+        "размер шрифта",
+        *layout_check.VERIFIED_IN_DOCX,
+    ]
+    if letter.settings.signature is not None:
+        report.verified.insert(1, "отметка об электронной подписи")
     if prepared.shared_docx is not None:
         group = prepared.renderer.group_addressing()
         report.problems += inspect_docx(
             prepared.shared_docx, letter, group.addressee, group.salutation
         )
         report.documents_checked = 1
+        _render(report, prepared.shared_docx, "")
         return report
     seen: set[str] = set()
     # Every document is the same skeleton filled with text: reading back a sample is enough,
     # and reading ten thousand (25 ms each) would make the check a wait.
+    longest: tuple[int, str, bytes] | None = None
     for recipient in list(prepared.recipients)[:SAMPLE]:
         rendered, docx = prepared.render(recipient)
         found = inspect_docx(
@@ -126,4 +173,11 @@ def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> 
             if problem not in seen:
                 seen.add(problem)
                 report.problems.append(f"{recipient.id}: {problem}")
+        size = sum(len(b.text) for b in rendered.docx_blocks or [])
+        size += len(rendered.addressing.addressee)
+        if longest is None or size > longest[0]:
+            longest = (size, recipient.id, docx)
+    if longest is not None:
+        # LibreOffice takes seconds: one document is rendered, the one with the most text
+        _render(report, longest[2], f"{longest[1]}: ")
     return report

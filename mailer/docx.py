@@ -26,7 +26,7 @@ from mailer.layout import FIRST_LINE_INDENT_TWIPS, SMALL_PT, MarkData, cell_para
 from mailer.letter import Letter
 from mailer.russian import date_numeric
 from mailer.text import CACHE_SIZE, Block
-from mailer.typography import typeset
+from mailer.typography import plain, typeset
 
 DOCUMENT_PART = "word/document.xml"
 ADDRESSEE = "⟦ADDRESSEE⟧"
@@ -280,13 +280,14 @@ def _build_skeleton(
         paragraph = document.add_paragraph()
         paragraph.add_run(typeset(enclosure))
         layout.keep_with_next(paragraph._p)
-    # the two blank lines before the signature stay with it, and so does the text's end
+    # the text's end and the two blank lines before the signature keep with it; the signature
+    # keeps with the executor mark, drawn at the foot of the page
     for _ in range(2):
         layout.keep_with_next(document.add_paragraph()._p)
-
     layout.add_signature_block(document, settings.signatory.position, settings.signatory.name, mark)
     executor = settings.executor
     layout.add_executor_mark(document, [executor.name, executor.phone, executor.email or ""])
+    layout.end_of_document(document)
 
     raw = io.BytesIO()
     document.save(raw)
@@ -379,19 +380,21 @@ def _without_links(rels: bytes, base: str, dropped: set[str]) -> bytes:
     return re.sub(rb'<Relationship [^>]*Target="([^"]+)"[^>]*/>', keep, rels)
 
 
-def read_docx_text(path_or_bytes: Path | bytes) -> list[str]:
-    """Paragraph texts of a DOCX, tables included, in document order; a line break is "\n"."""
+def read_docx_text(path_or_bytes: Path | bytes, *, raw: bool = False) -> list[str]:
+    """Paragraph texts of a DOCX, tables included, in document order; a line break is "\n".
+    Non-breaking spaces read as spaces unless ``raw``."""
     import docx
 
     source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
     body = docx.Document(source).element.body
-    return [
+    texts = [
         "".join(
             node.text or "" if node.tag == f"{_W}t" else "\n"
             for node in paragraph.iter(f"{_W}t", f"{_W}br")
         )
         for paragraph in body.iter(f"{_W}p")
     ]
+    return texts if raw else [plain(text) for text in texts]
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

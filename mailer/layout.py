@@ -341,16 +341,21 @@ def add_signature_block(document: Any, position: str, name: str, mark: MarkData 
         _mark_cell(cells[1], mark)
     cell_paragraph(name_cell, name, align="right", first=True)
     name_cell.vertical_alignment = ALIGN.BOTTOM
+    # the row keeps with what follows (Word: every paragraph of the row; LibreOffice makes that
+    # the table's own "keep with next paragraph")
+    for cell in cells:
+        for paragraph in cell.paragraphs:
+            keep_with_next(paragraph._p)
     return table
 
 
 def add_executor_mark(document: Any, lines: Sequence[str]) -> None:
-    """The executor mark, a frame at the bottom left of the page its anchor is on: the last
-    page, since it follows the signature. Word and LibreOffice both draw w:framePr frames."""
+    """The executor mark: a frame at the bottom left of the page its paragraphs are on (Word and
+    LibreOffice both draw w:framePr frames). Called just before the signature block, it keeps
+    with it, so it lands on the signature's page: the last one."""
     from docx.shared import Pt
 
-    shown = [line for line in lines if line]
-    for line in shown:
+    for line in (line for line in lines if line):
         paragraph = document.add_paragraph()
         properties = paragraph._p.get_or_add_pPr()
         properties.insert(
@@ -365,5 +370,18 @@ def add_executor_mark(document: Any, lines: Sequence[str]) -> None:
                 yAlign="bottom",
             ),
         )
+        keep_with_next(paragraph._p)
+        no_hyphenation(paragraph._p)
         run = paragraph.add_run(typeset(line))
         run.font.size = Pt(EXECUTOR_PT)
+
+
+def end_of_document(document: Any) -> None:
+    """The paragraph Word wants after a final table: one point high, so that it never needs
+    a page of its own."""
+    from docx.shared import Pt
+
+    paragraph = document.add_paragraph()
+    properties = paragraph._p.get_or_add_pPr()
+    properties.append(_w("spacing", before="0", after="0", line="20", lineRule="exact"))
+    paragraph.add_run().font.size = Pt(1)

@@ -107,3 +107,50 @@ def _pages(pdf: Path) -> list[str]:
     if pages and not pages[-1].strip():
         pages.pop()  # pdftotext ends every page with a form feed
     return pages
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x: float
+    top: float
+    bottom: float
+
+
+@dataclass(frozen=True)
+class PageBoxes:
+    height: float
+    words: list[Word]
+
+    def find(self, text: str) -> list[Word]:
+        return [word for word in self.words if word.text == text]
+
+
+def word_boxes(pdf: Path) -> list[PageBoxes]:
+    """Every page's words with their positions in points (pdftotext -bbox), to tell where on
+    the page something stands."""
+    import html
+    import re
+
+    try:
+        done = subprocess.run(
+            ["pdftotext", "-bbox", "-enc", "UTF-8", str(pdf), "-"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RenderError(f"pdftotext не прочитал {pdf.name}: {exc}.") from None
+    text = done.stdout.decode("utf-8")
+    pages = []
+    page_pattern = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.DOTALL)
+    word_pattern = re.compile(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">(.*?)</word>'
+    )
+    for page in page_pattern.finditer(text):
+        words = [
+            Word(html.unescape(m[4]), float(m[1]), float(m[2]), float(m[3]))
+            for m in word_pattern.finditer(page[3])
+        ]
+        pages.append(PageBoxes(float(page[2]), words))
+    return pages

@@ -31,7 +31,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # "2023 г.", "2023–2024 гг.", and "г. Липецк" after the abbreviation
     (re.compile(rf"(\d){_SPACE}(?=гг?\.)"), rf"\1{NBSP}"),
     (
-        re.compile(rf"(?<![\w.])(г\.|пл\.|ул\.|обл\.|ст\.|рис\.|табл\.){_SPACE}(?=[\w«])"),
+        re.compile(rf"(?<![\w.])(г\.|пл\.|ул\.|обл\.|ст\.|рис\.|табл\.){_SPACE}(?=[А-ЯЁA-Z«\d])"),
         rf"\1{NBSP}",
     ),
     # a number and its unit, or its month in a date ("20 ноября")
@@ -67,10 +67,15 @@ def plain(text: str) -> str:
 
 
 def missing_rules(text: str) -> list[str]:
-    """Where a text that should have been typeset breaks a rule: what `check` reports."""
+    """Where a text that should have been typeset breaks a rule (an ordinary space where a
+    non-breaking one belongs): the words around each place, for `check` to show."""
     found = []
     for pattern, _ in _RULES:
         for match in pattern.finditer(text):
-            if " " in match.group(0) or "\t" in match.group(0):
-                found.append(match.group(0).strip())
+            if " " not in match.group(0) and "\t" not in match.group(0):
+                continue
+            start = max(text.rfind(" ", 0, match.start()) + 1, 0)
+            next_space = text.find(" ", match.end() + 1)
+            end = len(text) if next_space < 0 else next_space
+            found.append(plain(text[start:end]).strip())
     return found
