@@ -137,6 +137,9 @@ class Organization(_Model):
     website: str = ""
     email: str = ""
     blank: str | None = None
+    # the name in the genitive, for a signature's title ("управления экономического развития
+    # Липецкой области"); worked out from short_name when not given
+    name_genitive: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,20 @@ class Letter:
         """How a later letter cites this one: "к письму от 12.10.2023 № …"."""
         reg = self.settings.registration
         return f"к письму от {date_numeric(reg.date)} № {reg.number}"
+
+    @property
+    def signatory_title(self) -> str:
+        """The signatory's position with the organization in the genitive, as an email signs:
+        "Начальник управления экономического развития Липецкой области"."""
+        from mailer.russian import position_with_organization
+
+        position = self.settings.signatory.position
+        org = self.organization
+        if org.name_genitive:
+            head, _, tail = org.name_genitive.partition(" ")
+            same = position.split(" ")[-1].lower() == head.lower()
+            return f"{position} {tail if same else org.name_genitive}".strip()
+        return position_with_organization(position, org.short_name)
 
     @property
     def registration_label(self) -> str:
