@@ -9,15 +9,17 @@ installed. The report lists what was verified, and says so when the layout was n
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailer import layout_check
-from mailer.campaign import prepare
+from mailer.campaign import Prepared, prepare
 from mailer.docx import read_docx_text
 from mailer.layout import MARK_CERTIFICATE, MARK_OWNER, MARK_TITLE, MARK_VALIDITY, mark_lines
 from mailer.letter import Letter
+from mailer.render import REMINDER_TEMPLATE
 from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.typography import plain
@@ -51,8 +53,18 @@ class CheckReport:
         return not self.problems
 
 
-def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -> list[str]:
-    """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong."""
+def inspect_docx(
+    data: bytes,
+    letter: Letter,
+    addressee: str,
+    salutation: str,
+    *,
+    title: str | None = None,
+    registration: str | None = None,
+    enclosure: str | None = None,
+) -> list[str]:
+    """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong.
+    ``title``, ``registration`` (as printed) and ``enclosure`` are a reminder's own."""
     import docx
 
     problems: list[str] = []
@@ -91,16 +103,18 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     s = letter.settings
     reg = s.registration
     required = {
-        "дата и регистрационный номер": f"{date_numeric(reg.date)} № {reg.number}",
+        "дата и регистрационный номер": registration or f"{date_numeric(reg.date)} № {reg.number}",
         "ссылка на входящий документ («На № … от …»)": "На №",
         "адресат": addressee,
-        "заголовок к тексту": s.subject,
+        "заголовок к тексту": title or s.subject,
         "обращение": salutation,
         "должность подписавшего": s.signatory.position,
         "подпись (инициалы и фамилия)": s.signatory.name,
         "отметка об исполнителе": s.executor.name,
         "телефон исполнителя": s.executor.phone,
     }
+    if enclosure:
+        required["отметка о приложении"] = enclosure
     if letter.blank is None:
         required["наименование организации"] = letter.organization.name_lines[0]
     mark = s.signature
@@ -124,16 +138,16 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
 _FRAME = f"{layout_check.W}pPr/{layout_check.W}framePr"
 
 
-def _render(report: CheckReport, data: bytes, who: str) -> None:
+def _render(report: CheckReport, documents: dict[str, bytes]) -> None:
     """The rendered pages, when LibreOffice is there; otherwise say it was not rendered."""
     if not layout_check.renderer_available():
         report.rendered = None
         return
     found = layout_check.rendered_problems(
-        data, report.letter, report.letter.settings.signature is not None
+        documents, report.letter, report.letter.settings.signature is not None
     )
     report.rendered = not found
-    report.problems += [f"{who}{problem}" for problem in found]
+    report.problems += found
     report.verified.append(
         "вёрстка в LibreOffice: блок подписи целиком на последней странице, над ним текст"
     )
@@ -151,14 +165,27 @@ def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> 
     ]
     if letter.settings.signature is not None:
         report.verified.insert(1, "отметка об электронной подписи")
+    to_render: dict[str, bytes] = {}
     if prepared.shared_docx is not None:
         group = prepared.renderer.group_addressing()
         report.problems += inspect_docx(
             prepared.shared_docx, letter, group.addressee, group.salutation
         )
         report.documents_checked = 1
-        _render(report, prepared.shared_docx, "")
-        return report
+        to_render[""] = prepared.shared_docx
+    else:
+        to_render.update(_check_personal(prepared, report))
+    reminder = _check_reminder(prepared, report)
+    if reminder is not None:
+        to_render["напоминание: "] = reminder
+    # LibreOffice takes seconds: one letter (the one with the most text) and one reminder
+    _render(report, to_render)
+    return report
+
+
+def _check_personal(prepared: Prepared, report: CheckReport) -> dict[str, bytes]:
+    """Read back a sample of the personal letters; the one with the most text, to render."""
+    letter = prepared.letter
     seen: set[str] = set()
     # Every document is the same skeleton filled with text: reading back a sample is enough,
     # and reading ten thousand (25 ms each) would make the check a wait.
@@ -177,7 +204,45 @@ def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> 
         size += len(rendered.addressing.addressee)
         if longest is None or size > longest[0]:
             longest = (size, recipient.id, docx)
-    if longest is not None:
-        # LibreOffice takes seconds: one document is rendered, the one with the most text
-        _render(report, longest[2], f"{longest[1]}: ")
-    return report
+    return {f"{longest[1]}: ": longest[2]} if longest is not None else {}
+
+
+def _check_reminder(prepared: Prepared, report: CheckReport) -> bytes | None:
+    """The reminder, checked like the letter (its first recipient's), when the letter has one."""
+    import jinja2
+
+    from mailer.reminder_letter import (
+        enclosure_line,
+        reminder_document,
+        reminder_registration,
+        reminder_title,
+        reminder_vars,
+    )
+
+    letter = prepared.letter
+    try:
+        prepared.renderer.env.get_template(REMINDER_TEMPLATE)
+    except jinja2.TemplateNotFound:
+        return None
+    recipient = next(iter(prepared.recipients), None)
+    if recipient is None:
+        return None
+    today = dt.date.today()
+    addressing, body, _ = prepared.renderer.render_reminder(
+        recipient, reminder_vars(letter, today, 1, "напоминание.docx")
+    )
+    data = reminder_document(letter).fill(addressing.addressee, addressing.salutation, body)
+    number, date = reminder_registration(letter)
+    printed = f"{date_numeric(date)} № {number}" if date else "___________ № _______________"
+    found = inspect_docx(
+        data,
+        letter,
+        addressing.addressee,
+        addressing.salutation,
+        title=reminder_title(letter),
+        registration=printed,
+        enclosure=enclosure_line(letter),
+    )
+    report.problems += [f"напоминание: {problem}" for problem in found]
+    report.verified.append("напоминание: те же реквизиты и вёрстка, заголовок «О …», приложение")
+    return data

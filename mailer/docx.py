@@ -218,7 +218,7 @@ def _build_skeleton(
     text_width = layout.TEXT_WIDTH_MM
 
     core = document.core_properties
-    core.title = title_text or settings.subject
+    core.title = (title_text or settings.subject).replace("\n", " ")
     core.author = org.short_name
     core.comments = f"Исх. {letter.registration_label}"
     core.last_modified_by = org.short_name

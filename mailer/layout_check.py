@@ -128,17 +128,29 @@ def _language(document: Any) -> list[str]:
     return problems
 
 
-def rendered_problems(data: bytes, letter: Letter, mark_shown: bool) -> list[str]:
-    """Render the DOCX with LibreOffice and read its pages: the signature block whole on the
-    last page with text above it, and the executor mark on that page."""
+def rendered_problems(documents: dict[str, bytes], letter: Letter, mark_shown: bool) -> list[str]:
+    """Render the DOCX files (label: bytes) in one LibreOffice run and read their pages: the
+    signature block whole on the last page with text above it, and the executor mark there."""
     with tempfile.TemporaryDirectory(prefix="mailer-check-") as folder:
-        path = Path(folder) / "letter.docx"
-        path.write_bytes(data)
+        paths = []
+        for number, data in enumerate(documents.values()):
+            path = Path(folder) / f"document-{number}.docx"
+            path.write_bytes(data)
+            paths.append(path)
         try:
-            (rendered,) = render_documents([path])
+            results = render_documents(paths)
         except RenderError as exc:
             return [f"вёрстка: {exc.message}"]
-    pages = [[plain(line) for line in rendered.page_lines(i)] for i in range(len(rendered.pages))]
+    problems = []
+    for label, rendered in zip(documents, results, strict=True):
+        pages = [
+            [plain(line) for line in rendered.page_lines(i)] for i in range(len(rendered.pages))
+        ]
+        problems += [f"{label}{p}" for p in _page_problems(pages, letter, mark_shown)]
+    return problems
+
+
+def _page_problems(pages: list[list[str]], letter: Letter, mark_shown: bool) -> list[str]:
     s = letter.settings
     wanted = [s.signatory.name, *s.signatory.position.split()]
     if mark_shown and s.signature is not None:
@@ -147,16 +159,15 @@ def rendered_problems(data: bytes, letter: Letter, mark_shown: bool) -> list[str
     def pages_with(text: str) -> list[int]:
         return [i for i, lines in enumerate(pages) if any(text in line for line in lines)]
 
-    problems = []
     where = {text: pages_with(text) for text in wanted}
-    found = {tuple(p) for p in where.values()}
     last = len(pages) - 1
-    if found != {(last,)}:
+    if {tuple(p) for p in where.values()} != {(last,)}:
         torn = ", ".join(
-            f"«{t}» на с. {', '.join(str(i + 1) for i in p) or '—'}" for t, p in where.items()
+            f"«{text}» на с. {', '.join(str(i + 1) for i in found) or '—'}"
+            for text, found in where.items()
         )
-        problems.append(f"вёрстка: блок подписи не целиком на последней странице ({torn})")
-        return problems
+        return [f"вёрстка: блок подписи не целиком на последней странице ({torn})"]
+    problems = []
     lines = pages[last]
     top = min(next(i for i, line in enumerate(lines) if text in line) for text in wanted)
     above = [line for line in lines[:top] if not line.isdigit()]

@@ -72,17 +72,35 @@ class GroupAddress(_Model):
 
 
 class ReminderPolicy(_Model):
-    """How non-responders are reminded (`mailer remind`)."""
+    """How non-responders are reminded (`mailer remind`), and the reminder's registration."""
 
-    # The reminder's title in its DOCX; by default "Напоминание к письму от … № …".
+    # The reminder's "О …" title; by default "О представлении информации по письму от … № …".
     subject: str | None = None
-    # Its own outgoing registration number, if the office registers reminders.
+    # Its own outgoing registration number and date, both or neither (then both are left blank
+    # in the DOCX, to be filled in at registration).
     number: str = ""
+    date: dt.date | None = None
+    # The new deadline: so many working days after the reminder's date.
+    answer_working_days: int = Field(default=5, ge=1, le=60)
     max_count: int = Field(default=2, ge=0, le=10)
     # Calendar days at least between two messages to one recipient.
     min_interval_days: int = Field(default=5, ge=0, le=365)
     # Remind only once the reply deadline has passed.
     wait_for_deadline: bool = False
+
+    @model_validator(mode="after")
+    def _registered(self) -> ReminderPolicy:
+        if bool(self.number) != bool(self.date):
+            raise ValueError(
+                "у напоминания укажите и номер (number), и дату (date) регистрации, "
+                "или не указывайте ни то, ни другое: тогда их впишут при регистрации"
+            )
+        if self.subject and not self.subject.startswith(("О ", "Об ", "Обо ")):
+            raise ValueError(
+                "заголовок напоминания (subject) начинается с «О …» или «Об …», "
+                "например: «О представлении информации»"
+            )
+        return self
 
 
 class LetterSettings(_Model):

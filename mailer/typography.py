@@ -1,6 +1,7 @@
 """Russian typography for every text that reaches a document: non-breaking spaces where a line
 must not break (initials and surname, "№ 533-р", "2023 г.", "т. д.", a number and its unit, a
-one-letter preposition and the word after it, "(по списку)").
+one-letter preposition and the word after it, "(по списку)"), and non-breaking hyphens inside
+a registration number.
 
 Rules only join words with U+00A0 (and the hyphen of a number range is left alone); the visible
 text stays the same, so searches for it in `check` compare with the spaces made ordinary.
@@ -12,6 +13,9 @@ import re
 from functools import lru_cache
 
 NBSP = "\u00a0"
+NB_HYPHEN = "\u2011"
+# a registration number after "№": its hyphens do not break ("02-06-4425И38/10/-3327")
+_NUMBER = re.compile(r"(№№?[ \t\u00a0]*)([\w./\-\u2011]+)")
 _SPACE = r"[ \t\u00a0]+"
 _UPPER = "А-ЯЁA-Z"
 
@@ -58,12 +62,12 @@ def typeset(text: str) -> str:
     """The text with non-breaking spaces where Russian typography keeps words together."""
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
-    return text
+    return _NUMBER.sub(lambda m: m[1] + m[2].replace("-", NB_HYPHEN), text)
 
 
 def plain(text: str) -> str:
-    """The text with non-breaking spaces made ordinary, for comparisons."""
-    return text.replace(NBSP, " ")
+    """The text with non-breaking spaces and hyphens made ordinary, for comparisons."""
+    return text.replace(NBSP, " ").replace(NB_HYPHEN, "-")
 
 
 def missing_rules(text: str) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.rendering import PageBoxes, Rendered, render_documents, word_boxes
+from mailer.typography import plain
 
 PAGE_NUMBER = re.compile(r"^\d+$")
 # a line ending in a one-letter preposition or conjunction, "№", or an initial
@@ -46,7 +47,7 @@ def render(paths: list[Path], out: Path) -> list[Document]:
 
 
 def normalized(text: str) -> str:
-    return text.replace("\u00a0", " ")
+    return plain(text)
 
 
 def assert_page_numbers(document: Document) -> None:

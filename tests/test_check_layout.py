@@ -67,7 +67,7 @@ def test_check_finds_each_broken_layout_rule() -> None:
     no_frame = edited(data, "word/document.xml", {r"<w:framePr [^>]*/>": ""})
     assert any("отметка об исполнителе не закреплена" in p for p in problems_of(no_frame))
 
-    no_nbsp = edited(data, "word/document.xml", {"№\u00a0533-р": "№ 533-р"})
+    no_nbsp = edited(data, "word/document.xml", {"№\u00a0533\u2011р": "№ 533-р"})
     assert problems_of(no_nbsp) == ["нет неразрывного пробела: «№ 533-р,»"]
     everywhere = edited(data, "word/document.xml", {"\u00a0": " "})
     (typography,) = [p for p in problems_of(everywhere) if "неразрывного пробела" in p]
@@ -86,7 +86,7 @@ def test_check_finds_each_broken_layout_rule() -> None:
 def test_rendered_check_sees_a_signature_alone_on_its_page() -> None:
     data = letter_bytes()
     letter = load_letter("quality-week", LETTERS)
-    assert rendered_problems(data, letter, mark_shown=True) == []
+    assert rendered_problems({"": data}, letter, mark_shown=True) == []
     # a page break before the signature, and nothing keeping it with the text
     alone = edited(
         data,
@@ -96,7 +96,7 @@ def test_rendered_check_sees_a_signature_alone_on_its_page() -> None:
             "<w:p><w:pPr></w:pPr></w:p><w:tbl>": f"<w:p>{PAGE_BREAK}</w:p><w:tbl>",
         },
     )
-    found = rendered_problems(alone, letter, mark_shown=True)
+    found = rendered_problems({"": alone}, letter, mark_shown=True)
     assert "вёрстка: на странице подписи нет текста над подписью" in found, found
 
 
