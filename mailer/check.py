@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
@@ -66,6 +67,7 @@ def inspect_docx(
     """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong.
     ``title``, ``registration`` (as printed) and ``enclosure`` are a reminder's own."""
     import docx
+    from docx.text.paragraph import Paragraph
 
     problems: list[str] = []
     document = docx.Document(io.BytesIO(data))
@@ -83,11 +85,14 @@ def inspect_docx(
     normal_size = document.styles["Normal"].font.size
     paragraphs = list(document.paragraphs)
     paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
+    paragraphs += [
+        Paragraph(p, document)
+        for box in document.element.body.iter(f"{layout_check.W}txbxContent")
+        for p in box.iter(f"{layout_check.W}p")
+    ]
     bad_sizes = set()
     for paragraph in paragraphs:
-        small = (
-            plain(paragraph.text).startswith(_MARK_STARTS) or paragraph._p.find(_FRAME) is not None
-        )
+        small = plain(paragraph.text).startswith(_MARK_STARTS) or _in_text_box(paragraph._p)
         low, high = SMALL_SIZES_PT if small else SIZES_PT
         for run in paragraph.runs:
             run_size = run.font.size or normal_size
@@ -135,7 +140,9 @@ def inspect_docx(
     return problems
 
 
-_FRAME = f"{layout_check.W}pPr/{layout_check.W}framePr"
+def _in_text_box(paragraph: Any) -> bool:
+    """The executor mark's paragraphs stand in a text box."""
+    return any(node.tag == f"{layout_check.W}txbxContent" for node in paragraph.iterancestors())
 
 
 def _render(report: CheckReport, documents: dict[str, bytes]) -> None:

@@ -280,13 +280,18 @@ def _build_skeleton(
         paragraph = document.add_paragraph()
         paragraph.add_run(typeset(enclosure))
         layout.keep_with_next(paragraph._p)
-    # the text's end and the two blank lines before the signature keep with it; the signature
-    # keeps with the executor mark, drawn at the foot of the page
+    # the text's end and the two blank lines before the signature keep with it; the executor
+    # mark is drawn from the signature's row at the foot of its page
     for _ in range(2):
         layout.keep_with_next(document.add_paragraph()._p)
-    layout.add_signature_block(document, settings.signatory.position, settings.signatory.name, mark)
     executor = settings.executor
-    layout.add_executor_mark(document, [executor.name, executor.phone, executor.email or ""])
+    layout.add_signature_block(
+        document,
+        settings.signatory.position,
+        settings.signatory.name,
+        mark,
+        [executor.name, executor.phone, executor.email or ""],
+    )
     layout.end_of_document(document)
 
     raw = io.BytesIO()
@@ -387,10 +392,12 @@ def read_docx_text(path_or_bytes: Path | bytes, *, raw: bool = False) -> list[st
 
     source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
     body = docx.Document(source).element.body
+    # a text box's paragraphs are read on their own, not as part of the one holding the box
     texts = [
         "".join(
             node.text or "" if node.tag == f"{_W}t" else "\n"
             for node in paragraph.iter(f"{_W}t", f"{_W}br")
+            if next(node.iterancestors(f"{_W}p")) is paragraph
         )
         for paragraph in body.iter(f"{_W}p")
     ]

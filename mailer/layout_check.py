@@ -18,7 +18,7 @@ from mailer.rendering import RenderError, render_documents, soffice
 from mailer.typography import missing_rules, plain
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 VERIFIED_IN_DOCX = (
     "нумерация страниц со второй",
     "неразрывность блока подписи",
@@ -89,14 +89,27 @@ def _keep_together(document: Any, letter: Letter) -> list[str]:
         node = node.getprevious()
     if not before or any(p.find(f"{W}pPr/{W}keepNext") is None for p in before):
         problems.append("блок подписи: конец текста не удерживается на одной странице с подписью")
-    executor = letter.settings.executor.name
-    marks = [p for p in body.iter(f"{W}p") if plain(executor) in plain(_texts(p))]
-    frame = marks[-1].find(f"{W}pPr/{W}framePr") if marks else None
-    if marks and (
-        frame is None or frame.get(f"{W}yAlign") != "bottom" or frame.get(f"{W}xAlign") != "left"
+    executor = plain(letter.settings.executor.name)
+    if executor in plain(_texts(body)) and not any(
+        executor in plain(_texts(anchor)) and _at_bottom_left(anchor)
+        for anchor in table.iter(f"{WP}anchor")
     ):
         problems.append("отметка об исполнителе не закреплена внизу слева последней страницы")
     return problems
+
+
+def _at_bottom_left(anchor: Any) -> bool:
+    """A drawing anchored in the signature row, laid out on the page (not in the cell), at the
+    bottom left of the margins."""
+    vertical = anchor.find(f"{WP}positionV/{WP}align")
+    horizontal = anchor.find(f"{WP}positionH/{WP}align")
+    return (
+        anchor.get("layoutInCell") == "0"
+        and vertical is not None
+        and vertical.text == "bottom"
+        and horizontal is not None
+        and horizontal.text == "left"
+    )
 
 
 def _typography(document: Any) -> list[str]:

@@ -64,8 +64,8 @@ def test_check_finds_each_broken_layout_rule() -> None:
     assert any("строка таблицы подписи может разорваться" in p for p in found), found
     assert any("конец текста не удерживается" in p for p in found), found
 
-    no_frame = edited(data, "word/document.xml", {r"<w:framePr [^>]*/>": ""})
-    assert any("отметка об исполнителе не закреплена" in p for p in problems_of(no_frame))
+    in_the_cell = edited(data, "word/document.xml", {'layoutInCell="0"': 'layoutInCell="1"'})
+    assert any("отметка об исполнителе не закреплена" in p for p in problems_of(in_the_cell))
 
     no_nbsp = edited(data, "word/document.xml", {"№\u00a0533\u2011р": "№ 533-р"})
     assert problems_of(no_nbsp) == ["нет неразрывного пробела: «№ 533-р,»"]

@@ -99,9 +99,7 @@ def signature_page(document: Document, signed: bool) -> int:
 def assert_text_above(document: Document, page: int, first_block_line: str) -> None:
     """At least two lines of the letter's text stand above the signature on its page."""
     lines = document.pages[page]
-    top = document.line_index(
-        page, MARK_TITLE[0] if document.name.startswith("signed") else "Начальник"
-    )
+    top = min(i for i, line in enumerate(lines) if line.startswith((MARK_TITLE[0], "Начальник")))
     body = lines[1 if page else 0 : top]
     if page == 0:
         body = lines[document.line_index(0, "Уважаемая") + 1 : top]
