@@ -62,6 +62,15 @@ class Executor(_Model):
     name: str = Field(min_length=1)
     phone: str = Field(min_length=1)
     email: str | None = None
+    # the executor's head: who signs the справка unless [report] names someone else
+    head: Signatory | None = None
+
+
+class ReportSettings(_Model):
+    """The справка (`mailer report`)."""
+
+    # who signs it; by default the executor's head, else the letter's signatory
+    signatory: Signatory | None = None
 
 
 class GroupAddress(_Model):
@@ -122,6 +131,7 @@ class LetterSettings(_Model):
     read_receipt: bool = False
     email_subject: str | None = None
     reminder: ReminderPolicy = ReminderPolicy()
+    report: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:
@@ -189,6 +199,12 @@ class Letter:
         """How a later letter cites this one: "к письму от 12.10.2023 № …"."""
         reg = self.settings.registration
         return f"к письму от {date_numeric(reg.date)} № {reg.number}"
+
+    @property
+    def report_signatory(self) -> Signatory:
+        """Who signs the справка: [report] signatory, the executor's head, or the letter's."""
+        s = self.settings
+        return s.report.signatory or s.executor.head or s.signatory
 
     @property
     def signatory_title(self) -> str:

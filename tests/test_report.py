@@ -10,6 +10,7 @@ from pathlib import Path
 import docx
 import openpyxl
 
+from mailer.typography import plain
 from tests.conftest import run
 from tests.mail_corpus import bounce, parse, reply
 from tests.smtp_server import SmtpServer
@@ -92,22 +93,35 @@ def test_report_writes_the_summary_and_the_reference(
     assert totals["Не доставлено"] == 1
 
     document = docx.Document(str(reference))
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert "СПРАВКА" in text
-    assert f"об исполнении письма от 12.10.2023 № {REG}" in text
-    assert "Письмо направлено 20 адресатам со сроком ответа до 20 ноября 2023 г." in text
-    assert "Ответили: 2. Не ответили: 17, из них срок истёк: 17. Не доставлено: 1." in text
+    text = plain("\n".join(p.text for p in document.paragraphs))
+    assert "УПРАВЛЕНИЕ\nЭКОНОМИЧЕСКОГО РАЗВИТИЯ\nЛИПЕЦКОЙ ОБЛАСТИ" in text
+    assert "СПРАВКА\n___________ № _______________" in text
+    assert f"Об исполнении письма от 12.10.2023 № {REG}\n«О Всемирной неделе качества»" in text
+    assert (
+        f"Письмо от 12.10.2023 № {REG} «О Всемирной неделе качества» направлено 20 адресатам "
+        "со сроком ответа до 20 ноября 2023 г. По состоянию на "
+    ) in text
+    assert "ответы поступили от 2 адресатов." in text
+    assert "Не ответили 17 адресатов, срок ответа истек у 17 адресатов." in text
+    assert "Письмо не доставлено 1 адресату" in text
+    assert "г.." not in text
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == [
+    assert [plain(c.text) for c in table.rows[0].cells] == [
         "№",
         "Адресат",
-        "Ответ",
+        "Отправлено",
+        "Ответ (вх. № и дата)",
         "Напоминаний",
         "Состояние",
     ]
     assert len(table.rows) == 21
     gryazi = next(r for r in table.rows if r.cells[1].text == "Грязинский муниципальный округ")
-    assert gryazi.cells[4].text == "ответил"
+    assert gryazi.cells[5].text == "ответил"
+    assert gryazi.cells[3].text.startswith("от ")  # the reply's own date
+    # signed by the executor's head, as letter.toml's [executor.head] says
+    signature = [plain(c.text) for c in document.tables[1].rows[0].cells]
+    assert signature[0] == "Начальник отдела"
+    assert "О.В. Ильина" in signature
 
     # a second report never overwrites the first
     assert run(["report", "quality-week"]).exit_code == 0
