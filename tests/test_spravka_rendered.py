@@ -56,7 +56,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Document]:
         path = tmp / f"spravka-{count:02}.docx"
         path.write_bytes(spravka_docx(status(count)))
         paths.append(path)
-    return {count: d for count, d in zip(GROWTH, render(paths, tmp), strict=True)}
+    return dict(zip(GROWTH, render(paths, tmp), strict=True))
 
 
 def test_the_spravka_grows_over_pages_in_the_offices_form(reports: dict[int, Document]) -> None:
@@ -78,7 +78,8 @@ def test_the_spravka_grows_over_pages_in_the_offices_form(reports: dict[int, Doc
         for index, lines in enumerate(pages):
             rows = [line for line in lines if re.match(r"^\d+\s+\S", line)]
             if rows and index > 0:
-                assert lines[1].startswith("№") and "Адресат" in lines[1], (count, index)
+                assert lines[1].startswith("№"), (count, index)
+                assert "Адресат" in lines[1], (count, index)
         # the signatory and the executor mark together on the last page, text above them
         last = len(pages) - 1
         assert document.page_of("О.В. Ильина") == last
