@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -87,6 +88,34 @@ def test_report_writes_the_summary_and_the_reference(
     }
     assert fills["gryazi"].endswith("C6EFCE")  # answered: green
     assert fills["volovo"].endswith("FFC7CE")  # overdue: red
+    # printed landscape, one page wide, the header row on every page; frozen and filtered
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0
+    fit = sheet.sheet_properties.pageSetUpPr
+    assert fit is not None
+    assert fit.fitToPage
+    assert sheet.print_title_rows == f"${header + 1}:${header + 1}"
+    assert sheet.freeze_panes == f"A{header + 2}"
+    assert sheet.auto_filter.ref == f"A{header + 1}:K{header + 21}"
+    # dates are dates, shown as dates; no "г.."
+    sent_at = sheet.cell(header + 2, 5)
+    assert isinstance(sent_at.value, dt.datetime)
+    assert sent_at.number_format == "DD.MM.YYYY HH:MM"
+    assert isinstance(by_id["gryazi"][6], dt.datetime)
+    assert by_id["volovo"][6] is None
+    assert not any("г.." in str(value) for row in rows for value in row)
+    assert rows[1][0] == "Срок ответа: 20 ноября 2023 г. По состоянию на " + (
+        dt.date.today().strftime("%d.%m.%Y") + "."
+    )
+    # every column as wide as its longest value (up to a wrap), its header's words whole
+    for index, title in enumerate(rows[header], start=1):
+        width = sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width
+        values = [
+            str(r[index - 1] or "") for r in body if not isinstance(r[index - 1], dt.datetime)
+        ]
+        longest = max([len(w) for w in str(title).split()] + [min(len(v), 48) for v in values])
+        assert width >= longest, (title, width, longest)
     totals = {row[1]: row[2] for row in rows[header + 21 :] if row[1]}
     assert totals["Ответили"] == 2
     assert totals["Срок истёк"] == 17
