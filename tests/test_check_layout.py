@@ -17,6 +17,8 @@ from mailer.letter import load_letter
 from mailer.text import Block
 from tests.conftest import run
 
+pytestmark = pytest.mark.slow
+
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 ADDRESSEE = "Главе\nН.И. Уваровой"
 SALUTATION = "Уважаемая Наталья Ивановна!"

@@ -24,6 +24,8 @@ from tests.rendered import (
     render,
 )
 
+pytestmark = pytest.mark.slow
+
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 ADDRESSEE = "Главе Грязинского муниципального округа\nН.И. Уваровой"
 SALUTATION = "Уважаемая Наталья Ивановна!"

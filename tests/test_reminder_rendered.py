@@ -28,6 +28,8 @@ from tests.test_letter_rendered import (
     signature_page,
 )
 
+pytestmark = pytest.mark.slow
+
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 REG = "02-06-4425И38/10/-3327"
 TODAY = dt.date(2023, 11, 27)

@@ -16,6 +16,8 @@ from mailer.report.spravka import HEADERS, spravka_docx
 from mailer.status import LetterStatus, StatusRow
 from tests.rendered import Document, assert_page_numbers, normalized, render
 
+pytestmark = pytest.mark.slow
+
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 TODAY = dt.date(2023, 11, 27)
 GROWTH = range(1, 62, 4)
