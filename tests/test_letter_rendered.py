@@ -71,6 +71,14 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
         path = tmp / f"unsigned-{count:02}.docx"
         path.write_bytes(unsigned.fill(ADDRESSEE, SALUTATION, blocks[:count]))
         paths.append(path)
+    group = load_letter("quality-week-list", LETTERS)
+    assert group.settings.group is not None
+    path = tmp / "group.docx"
+    listed = DocxLetter(group).fill(
+        group.settings.group.addressee, group.settings.group.salutation, blocks[:3]
+    )
+    path.write_bytes(listed)
+    paths.append(path)
     long = DocxLetter(load_letter("quality-week", with_certificate(tmp, LONG_CERTIFICATE)))
     path = tmp / "long-certificate.docx"
     path.write_bytes(long.fill(ADDRESSEE, SALUTATION, blocks[:4]))
@@ -166,3 +174,9 @@ def test_text_is_hyphenated_in_russian(letters: dict[str, Document]) -> None:
     # names, positions and the addressee are never broken
     assert any(line.endswith("Н.И. Уваровой") for line in map(normalized, body))
     assert not any(re.search(r"(Дожди|Уваро|управле)-$", line) for line in body)
+
+
+def test_by_the_list_stays_whole(letters: dict[str, Document]) -> None:
+    lines = [normalized(line) for line in letters["group"].pages[0]]
+    assert any(line.endswith("(по списку)") for line in lines), lines[:8]
+    assert not any(line.endswith("(по") for line in lines)
