@@ -51,6 +51,7 @@ _NS = {
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "wps": "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
 }
 MARK_MIN_MM = 70.0
 MARK_PADDING_MM = 1.0  # the mark cell's inner left and right margin
@@ -348,7 +349,9 @@ def _executor_box(lines: Sequence[str]) -> Any:
     )
     return parse_xml(
         f'<w:r xmlns:w="{_NS["w"]}" xmlns:wp="{_NS["wp"]}" xmlns:a="{_NS["a"]}" '
-        f'xmlns:wps="{_NS["wps"]}"><w:drawing>'
+        f'xmlns:wps="{_NS["wps"]}" xmlns:mc="{_NS["mc"]}">'
+        # as Word writes a text box: a DrawingML shape for consumers that know "wps"
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
         '<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="2" '
         'behindDoc="0" locked="0" layoutInCell="0" allowOverlap="1">'
         '<wp:simplePos x="0" y="0"/>'
@@ -364,7 +367,7 @@ def _executor_box(lines: Sequence[str]) -> Any:
         f"<wps:txbx><w:txbxContent>{paragraphs}</w:txbxContent></wps:txbx>"
         '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" '
         'anchor="b" anchorCtr="0"><a:noAutofit/></wps:bodyPr></wps:wsp></a:graphicData>'
-        "</a:graphic></wp:anchor></w:drawing></w:r>"
+        "</a:graphic></wp:anchor></w:drawing></mc:Choice></mc:AlternateContent></w:r>"
     )
 
 
