@@ -336,7 +336,8 @@ def _mark_cell(cell: Any, mark: MarkData) -> None:
 
 def _executor_box(lines: Sequence[str]) -> Any:
     """The executor mark as a text box anchored in the signature row but laid out at the
-    bottom left of the page (layoutInCell="0"): it is always on the signature's page."""
+    bottom left of the page (layoutInCell="0"): it is always on the signature's page. Wrapped
+    top and bottom, since Word honours layoutInCell only for a wrapped object."""
     from docx.oxml import parse_xml
 
     height_pt = len(lines) * EXECUTOR_PT * EXECUTOR_LINE + 2
@@ -358,7 +359,7 @@ def _executor_box(lines: Sequence[str]) -> Any:
         '<wp:positionH relativeFrom="margin"><wp:align>left</wp:align></wp:positionH>'
         '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>'
         f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
-        '<wp:wrapNone/><wp:docPr id="1" name="Отметка об исполнителе"/><wp:cNvGraphicFramePr/>'
+        '<wp:wrapTopAndBottom/><wp:docPr id="1" name="Отметка об исполнителе"/><wp:cNvGraphicFramePr/>'
         "<a:graphic><a:graphicData "
         'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
         '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/>'
