@@ -18,11 +18,17 @@ from typing import Any
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
 from mailer.docx import read_docx_text
-from mailer.layout import MARK_CERTIFICATE, MARK_OWNER, MARK_TITLE, MARK_VALIDITY, mark_lines
 from mailer.letter import Letter
 from mailer.render import REMINDER_TEMPLATE
 from mailer.russian import date_numeric
 from mailer.settings import Settings
+from mailer.signature_block import (
+    MARK_CERTIFICATE,
+    MARK_OWNER,
+    MARK_TITLE,
+    MARK_VALIDITY,
+    mark_lines,
+)
 from mailer.typography import plain
 
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}

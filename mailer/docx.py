@@ -22,9 +22,10 @@ from pathlib import Path
 
 from mailer import layout
 from mailer.errors import LetterError
-from mailer.layout import FIRST_LINE_INDENT_TWIPS, SMALL_PT, MarkData, cell_paragraph
+from mailer.layout import FIRST_LINE_INDENT_TWIPS, SMALL_PT, cell_paragraph
 from mailer.letter import Letter
 from mailer.russian import date_numeric
+from mailer.signature_block import MarkData, add_signature_block
 from mailer.text import CACHE_SIZE, Block
 from mailer.typography import plain, typeset
 
@@ -285,7 +286,7 @@ def _build_skeleton(
     for _ in range(2):
         layout.keep_with_next(document.add_paragraph()._p)
     executor = settings.executor
-    layout.add_signature_block(
+    add_signature_block(
         document,
         settings.signatory.position,
         settings.signatory.name,

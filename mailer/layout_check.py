@@ -12,9 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mailer.layout import LANGUAGE, MARK_TITLE, mark_lines
+from mailer.layout import LANGUAGE
 from mailer.letter import Letter
 from mailer.rendering import RenderError, render_documents, soffice
+from mailer.signature_block import MARK_TITLE, mark_lines
 from mailer.typography import missing_rules, plain
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

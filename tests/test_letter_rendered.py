@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mailer.docx import DocxLetter
-from mailer.layout import MARK_TITLE
 from mailer.letter import load_letter
+from mailer.signature_block import MARK_TITLE
 from mailer.text import Block, parse_blocks
 from tests.rendered import (
     Document,

@@ -14,6 +14,7 @@ from typing import Any
 from mailer import layout
 from mailer.report.words import plain_state
 from mailer.russian import date_numeric, date_words, plural
+from mailer.signature_block import add_signature_block
 from mailer.status import LetterStatus, StatusRow
 from mailer.typography import typeset
 
@@ -220,7 +221,7 @@ def spravka_docx(status: LetterStatus) -> bytes:
         layout.keep_with_next(document.add_paragraph()._p)
     signatory = letter.report_signatory
     executor = s.executor
-    layout.add_signature_block(
+    add_signature_block(
         document,
         signatory.position,
         signatory.name,
