@@ -173,3 +173,26 @@ def test_the_package_carries_only_what_the_letter_uses() -> None:
             assert part in names, part
     normal = docx.Document(io.BytesIO(data)).styles["Normal"].element
     assert normal.xpath("string(w:rPr/w:lang/@w:val)") == "ru-RU"  # Russian spell-checking
+
+
+def test_the_mark_is_the_callers_to_give_or_leave_out() -> None:
+    """One value decides the signature block's form: the mark's data, or None."""
+    import datetime as dt
+
+    from mailer.letter import SignatureMark
+
+    letter = load_letter("quality-week", LETTERS)
+    without = DocxLetter(letter, mark=None).fill("A", "B", BLOCKS)
+    lines = [plain(line) for line in read_docx_text(without) if line.strip()]
+    assert "ДОКУМЕНТ ПОДПИСАН" not in lines
+    assert lines[lines.index("Начальник управления") + 1] == "К.В. Дождиков"
+    other = SignatureMark(
+        certificate="01F2",
+        owner="Иванов Иван Иванович",
+        valid_from=dt.date(2023, 1, 1),
+        valid_to=dt.date(2024, 1, 1),
+    )
+    signed = read_docx_text(DocxLetter(letter, mark=other).fill("A", "B", BLOCKS))
+    assert "Сертификат 01F2" in signed
+    assert "Владелец Иванов Иван Иванович" in signed
+    assert "Сертификат 00ABC20116D53890C647B5F348EF27298C" not in signed
