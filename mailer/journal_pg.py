@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from mailer.journal_engine import Engine, Params, describe
@@ -87,17 +87,47 @@ def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
 
 
 class PgCursor:
-    """What journal.py uses of sqlite3.Cursor."""
+    """What journal.py uses of sqlite3.Cursor. Inside a transaction statements go out in a
+    pipeline, without waiting for each answer: the result is read (and the pipeline synced)
+    only when asked for, so a batch of marks is one round trip to the server, not one each."""
 
-    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+    def __init__(self, cursor: Any, returning: str | None, sync: Callable[[], None]) -> None:
+        self._cursor = cursor
+        self._returning = returning
+        self._sync: Callable[[], None] | None = sync
+        self._rows: list[Any] = []
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    def _result(self) -> None:
+        if self._sync is None:
+            return
+        sync, self._sync = self._sync, None
+        if self._cursor.rowcount == -1:  # the answer has not come yet
+            sync()
+        rows = self._cursor.fetchall() if self._cursor.description else []
+        self._rowcount = self._cursor.rowcount
+        if self._returning is not None:
+            self._lastrowid = rows[0][0] if rows else None
+            rows = []
         self._rows = rows
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        self._result()
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        self._result()
+        return self._lastrowid
 
     def fetchone(self) -> Any:
+        self._result()
         return self._rows.pop(0) if self._rows else None
 
     def fetchall(self) -> list[Any]:
+        self._result()
         rows, self._rows = self._rows, []
         return rows
 
@@ -145,6 +175,7 @@ class PostgresEngine(Engine):
         self._identity: dict[str, str] = {}
         self._cache: dict[str, tuple[str, str | None]] = {}
         self._locked: int | None = None
+        self._pipeline: Any = None  # inside a transaction
         with self._mapped():
             self.db = psycopg.connect(
                 url, autocommit=True, row_factory=_row_factory, password=password,
@@ -194,34 +225,48 @@ class PostgresEngine(Engine):
         values = [int(p) if isinstance(p, bool) else p for p in params]
         with self._mapped():
             cursor = self.db.execute(query.encode(), values)
-            rows = cursor.fetchall() if cursor.description else []
-        lastrowid = None
-        if returning is not None:
-            lastrowid = rows[0][0] if rows else None
-            rows = []
-        return PgCursor(rows, cursor.rowcount, lastrowid)
+        result = PgCursor(cursor, returning, self._synced)
+        if self._pipeline is None:
+            result.rowcount  # noqa: B018 - read now: the statement's own errors raise here
+        return result
+
+    def _synced(self) -> None:
+        if self._pipeline is not None:  # else every answer came when the pipeline closed
+            with self._mapped():
+                self._pipeline.sync()
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> PgCursor:
         query, returning = self._sql(sql)
         if returning is not None:
             query = query[: query.rfind(" RETURNING ")]
         values = [[int(p) if isinstance(p, bool) else p for p in row] for row in rows]
-        with self._mapped(), self.db.cursor() as cursor:
+        with self._mapped():
+            cursor = self.db.cursor()
             cursor.executemany(query.encode(), values)
-            return PgCursor([], cursor.rowcount, None)
+        return PgCursor(cursor, None, self._synced)
 
     @contextmanager
     def transaction(self, durable: bool = False) -> Iterator[Engine]:
-        with self._mapped():
-            self.db.execute("BEGIN")
+        # BEGIN, the statements and COMMIT go out as one pipeline; an error in any of them is
+        # raised when its result is read, or at the COMMIT, and the transaction is rolled back.
+        assert self._pipeline is None, "transactions do not nest"
+        committed = False
         try:
-            yield self
-        except BaseException:
-            with self._mapped():
-                self.db.execute("ROLLBACK")
-            raise
-        with self._mapped():  # the level goes with the COMMIT: one round trip
-            self.db.execute("SET LOCAL synchronous_commit = on; COMMIT" if durable else "COMMIT")
+            with self._mapped(), self.db.pipeline() as pipeline:
+                self._pipeline = pipeline
+                self.db.execute("BEGIN")
+                try:
+                    yield self
+                finally:
+                    self._pipeline = None
+                if durable:  # this commit waits for the disk, as SQLite's FULL
+                    self.db.execute("SET LOCAL synchronous_commit = on")
+                self.db.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed and not self.db.closed:
+                with suppress(Exception):  # the first error is the one to report
+                    self.db.execute("ROLLBACK")
 
     @contextmanager
     def schema_lock(self) -> Iterator[None]:

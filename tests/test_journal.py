@@ -7,6 +7,7 @@ import ast
 import asyncio
 import functools
 import re
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -280,6 +281,29 @@ def test_an_answer_waits_while_reminders_are_decided(journal_db: str) -> None:
             "pending",
             "reply",
         ]
+
+
+def test_a_failed_statement_rolls_its_transaction_back(journal_db: str) -> None:
+    """As sqlite3 does, on both engines: the error is sqlite3's, nothing of the transaction
+    stays, and the journal goes on working."""
+    insert = (
+        "INSERT INTO letters (key, subject, reg_number, reg_date, created_at) "
+        "VALUES (?, ?, ?, ?, ?)"
+    )
+
+    def twice() -> None:
+        with journal.transaction() as db:
+            db.execute(insert, ("x", "Тема", "1", "2023-10-12", "now"))
+            db.execute(insert, ("y", "Тема", "2", "2023-10-12", "now"))
+            db.execute(insert, ("x", "Тема", "3", "2023-10-12", "now"))
+            db.execute(insert, ("z", "Тема", "4", "2023-10-12", "now"))
+
+    with Journal(journal_db) as journal:
+        with pytest.raises(sqlite3.IntegrityError):
+            twice()
+        assert journal.letter_numbers() == {}
+        journal.ensure_letter("x", "Тема", "5", "2023-10-12")
+        assert journal.letter_numbers() == {"x": "5"}
 
 
 def test_translation_of_sqlite_statements() -> None:
