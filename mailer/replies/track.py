@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mailer.errors import ConfigError, InputError
 from mailer.journal import Delivery, Journal, ReplyRecord, open_journal
+from mailer.journal_engine import describe
 from mailer.letter import Letter, load_letter
 from mailer.replies.attachments import safe_name, save_attachments
 from mailer.replies.classify import parse_incoming
@@ -35,7 +36,8 @@ def _sent_letter(settings: Settings, letter_name: str, journal: Journal) -> Lett
     letter = load_letter(letter_name, settings.letters_dir)
     if not journal.deliveries(letter.key):
         raise InputError(
-            f"Письмо «{letter.key}» ещё не отправлялось: в журнале {settings.db} его нет.",
+            f"Письмо «{letter.key}» ещё не отправлялось: "
+            f"в журнале {describe(settings.db)} его нет.",
             hint="Сначала отправьте его командой send (или проверьте MAILER_DB).",
         )
     return letter
