@@ -35,6 +35,22 @@ def test_migrations_are_recorded_and_applied_once(journal_db: str) -> None:
     assert [tuple(r) for r in rows] == [(v, n) for v, n, _ in MIGRATIONS]
 
 
+def test_a_failed_migration_leaves_nothing_half_done(
+    journal_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Journal(journal_db).close()
+    newest = max(v for v, _, _ in MIGRATIONS)
+    broken = (newest + 1, "broken", ["CREATE TABLE half (id INTEGER PRIMARY KEY)", "NOT SQL"])
+    monkeypatch.setattr(journal_module, "MIGRATIONS", [*MIGRATIONS, broken])
+    with pytest.raises(JournalError, match="не открывается"):
+        Journal(journal_db)
+    monkeypatch.undo()
+    with Journal(journal_db) as journal:
+        assert journal.schema_version() == newest
+        with pytest.raises(sqlite3.OperationalError):  # no such table: rolled back with it
+            journal.db.execute("SELECT * FROM half")
+
+
 def test_a_newer_journal_is_refused(journal_db: str) -> None:
     Journal(journal_db).close()
     query(journal_db, "INSERT INTO schema_migrations VALUES (999, 'future', 'x')")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.journal import MIGRATIONS
 from tests.conftest import parse_strict, run
 from tests.imap_server import Dovecot
 from tests.pg_server import query
@@ -51,6 +52,17 @@ def by_letter(smtp_server: SmtpServer) -> dict[str, list[str]]:
             str(message["X-Mailer-Recipient"])
         )
     return out
+
+
+def test_operators_opening_a_new_journal_at_once_migrate_it_once(
+    workdir: Path, journal_db: str
+) -> None:
+    runs = [mailer(["letters"], f"оператор {n}", {}) for n in range(4)]
+    for process in runs:
+        code, output = finish(process)
+        assert code == 0, output
+    versions = query(journal_db, "SELECT version FROM schema_migrations ORDER BY version")
+    assert versions == [(v,) for v, _, _ in MIGRATIONS]
 
 
 def test_two_operators_send_two_letters_at_once(
