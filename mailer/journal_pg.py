@@ -255,12 +255,12 @@ class PostgresEngine(Engine):
             with self._mapped(), self.db.pipeline() as pipeline:
                 self._pipeline = pipeline
                 self.db.execute("BEGIN")
+                if durable:  # this commit waits for the disk, as SQLite's FULL
+                    self.db.execute("SET LOCAL synchronous_commit = on")
                 try:
                     yield self
                 finally:
                     self._pipeline = None
-                if durable:  # this commit waits for the disk, as SQLite's FULL
-                    self.db.execute("SET LOCAL synchronous_commit = on")
                 self.db.execute("COMMIT")
             committed = True
         finally:

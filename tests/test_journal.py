@@ -164,6 +164,20 @@ def test_writes_of_several_connections_share_one_synced_commit(journal_db: str) 
     assert states == {"a": "sent", "b": "sent", "c": "failed"}
 
 
+def test_only_the_sending_mark_waits_for_the_disk(postgres: PgServer) -> None:
+    """On PostgreSQL, as SQLite's NORMAL and FULL: a commit survives the process being killed
+    (the server has it); the durable batch ("sending" before the data) also waits for the disk."""
+    with Journal(postgres.new_database()) as journal:
+        levels = {}
+        for durable in (False, True):
+            with journal.batch(durable):
+                (row,) = journal.db.execute("SELECT current_setting('synchronous_commit')")
+                levels[durable] = row[0]
+        (outside,) = journal.db.execute("SELECT current_setting('synchronous_commit')")
+    assert levels == {False: "off", True: "on"}
+    assert outside[0] == "off"
+
+
 def test_every_journal_method_runs(journal_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each public method of the journal once, with what it returns: on PostgreSQL this runs
     every statement of journal.py through the translation. A method added to the journal and
