@@ -35,6 +35,9 @@ _TYPES = [
     (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
     (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
     (re.compile(r"\bIFNULL\s*\(", re.I), "COALESCE("),
+    # SQLite's "x IS ?" compares with NULL too; PostgreSQL says it in words
+    (re.compile(r"\bIS\s+NOT\s+%s", re.I), "IS DISTINCT FROM %s"),
+    (re.compile(r"\bIS\s+%s", re.I), "IS NOT DISTINCT FROM %s"),
 ]  # fmt: skip
 # In table definitions only: SQLite keeps these as integers and text, and so must we (a column
 # read back must be the same Python value on both engines).

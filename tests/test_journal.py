@@ -358,6 +358,9 @@ def test_translation_of_sqlite_statements() -> None:
     assert translate("CREATE TABLE u (k TEXT PRIMARY KEY, at DATETIME) WITHOUT ROWID", {})[0] == (
         "CREATE TABLE u (k TEXT PRIMARY KEY, at TEXT)"
     )
+    assert translate("SELECT n FROM t WHERE n IS ? AND b IS NOT ?", identity)[0] == (
+        "SELECT n FROM t WHERE n IS NOT DISTINCT FROM %s AND b IS DISTINCT FROM %s"
+    )
     # a statement returning rows of its own keeps them
     assert translate("INSERT INTO t (n) VALUES (?) RETURNING id, n", identity) == (
         "INSERT INTO t (n) VALUES (%s) RETURNING id, n",
