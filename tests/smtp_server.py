@@ -41,9 +41,10 @@ class Handler:
     times: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Once this many messages are in, further ones wait at DATA until `released` (at most
-    # 10 s): a test that kills the client mid-stream cannot be outrun by a fast client.
+    # hold_seconds): a test that kills the client mid-stream cannot be outrun by a fast client.
     hold_after: int | None = None
     released: bool = False
+    hold_seconds: float = 10.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -66,7 +67,7 @@ class Handler:
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         if self.hold_after is not None and len(self.messages) >= self.hold_after:
-            for _ in range(1000):
+            for _ in range(int(self.hold_seconds * 100)):
                 if self.released:
                     break
                 await asyncio.sleep(0.01)

@@ -70,6 +70,7 @@ def test_two_operators_send_two_letters_at_once(
 ) -> None:
     # the server holds every letter after the third until both runs are mid-stream
     smtp_server.handler.hold_after = 3
+    smtp_server.handler.hold_seconds = 60  # however slow the machine is to start the second
     env = smtp_server.env(MAILER_SMTP_CONNECTIONS="2")
     first = mailer(["send", "quality-week", "--yes"], "Иванова", env)
     second = mailer(["send", "quality-week-list", "--yes"], "Петров", env)
@@ -120,6 +121,7 @@ def test_the_second_operator_of_a_letter_is_told_who_holds_it(
     workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
     smtp_server.handler.hold_after = 2  # the first run waits mid-stream until released
+    smtp_server.handler.hold_seconds = 60
     env = smtp_server.env(MAILER_SMTP_CONNECTIONS="1")
     first = mailer(["send", "quality-week", "--yes"], "Иванова", env)
     deadline = time.monotonic() + 60
