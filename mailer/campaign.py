@@ -72,8 +72,8 @@ class Prepared:
 def recipients_path(letter: Letter, explicit: Path | None) -> Path:
     if explicit is not None:
         return explicit
-    if letter.settings.recipients:
-        return letter.folder / letter.settings.recipients
+    if letter.recipients_file is not None:
+        return letter.recipients_file
     return DEFAULT_RECIPIENTS
 
 
