@@ -7,6 +7,7 @@ Sending is a stream: a bounded queue between building messages and a few SMTP co
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -159,6 +160,13 @@ def plan_send(
             uncertain.append(recipient.id)
         else:
             sent.append(recipient.id)
+    logging.getLogger("mailer.campaign").info(
+        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s",
+        prepared.letter.key,
+        [r.id for r in to_send],
+        sent,
+        uncertain + interrupted,
+    )
     return SendPlan(prepared, to_send, sent, uncertain, interrupted, resend_uncertain)
 
 

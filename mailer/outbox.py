@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -16,9 +18,11 @@ from typing import Protocol
 import aiosmtplib
 
 from mailer import smtp
-from mailer.errors import MailerError, ServerError
+from mailer.errors import JournalError, MailerError, ServerError
 from mailer.imap import SentCopier
 from mailer.settings import Settings
+
+log = logging.getLogger("mailer.outbox")
 
 
 class Ledger(Protocol):
@@ -129,6 +133,7 @@ async def _send_all(
 
     def record(job: Outgoing, outcome: smtp.Outcome, detail: str) -> None:
         rid = job.recipient_id
+        log.info("%s <%s>: %s, %s", rid, ", ".join(job.addresses), outcome.value, detail)
         if outcome is smtp.Outcome.SENT:
             summary.sent.append(rid)
         elif outcome is smtp.Outcome.FAILED:
@@ -145,7 +150,11 @@ async def _send_all(
         last_error = ""
         for attempt in range(1, settings.smtp_max_attempts + 1):
             if attempt > 1:
-                await asyncio.sleep(min(settings.smtp_retry_delay * 2 ** (attempt - 2), 300))
+                pause = min(settings.smtp_retry_delay * 2 ** (attempt - 2), 300)
+                log.info(
+                    "%s: попытка %s через %s с (%s)", job.recipient_id, attempt, pause, last_error
+                )
+                await asyncio.sleep(pause)
             if client is None:
                 try:
                     client = await smtp.connect(settings)
@@ -193,6 +202,7 @@ async def _send_all(
                 await journal.write(functools.partial(ledger.deferred, last_error))
             if result.too_many:
                 pacer.slow_down()
+                log.info("сервер просит медленнее: пауза между письмами %.2f с", pacer.interval)
         await journal.write(functools.partial(ledger.deferred, last_error))
         record(job, smtp.Outcome.DEFERRED, last_error)
         return client
@@ -232,6 +242,10 @@ async def _send_all(
             await copies.put(None)
     except* MailerError as errors:
         raise errors.exceptions[0] from None
+    except* sqlite3.Error as errors:
+        # the journal failed under a connection (disk full, a read-only or damaged file): the
+        # other connections were stopped by the task group; say why in words
+        raise JournalError.from_fault(errors.exceptions[0], settings.db) from None
     summary.slowdowns = pacer.slowdowns
     if copier is not None:
         summary.copies_stored = copier.stored
