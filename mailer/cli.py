@@ -633,5 +633,8 @@ def main() -> None:
         from mailer import failsafe
 
         details = failsafe.write_details(exc, Path("logs"))
-        click.echo(failsafe.internal_message(exc, details, "Ничего не отправлено."), err=True)
+        click.echo(
+            failsafe.internal_message(exc, details, "Что успело выполниться, есть в журнале."),
+            err=True,
+        )
         sys.exit(ExitCode.INTERNAL)

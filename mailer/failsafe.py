@@ -15,11 +15,11 @@ from pathlib import Path
 from mailer.errors import JournalError, MailerError
 
 
-def _leaves(exc: BaseException) -> Iterator[BaseException]:
+def leaves(exc: BaseException) -> Iterator[BaseException]:
     """The exceptions inside an exception group (asyncio's TaskGroup raises them), or itself."""
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
-            yield from _leaves(inner)
+            yield from leaves(inner)
     else:
         yield exc
 
@@ -29,18 +29,18 @@ def known_error(exc: BaseException, journal: Path) -> MailerError | None:
     or a fault of the journal's database, wherever it surfaced, as a JournalError in words."""
     import sqlite3
 
-    leaves = list(_leaves(exc))
-    for leaf in leaves:
+    found = list(leaves(exc))
+    for leaf in found:
         if isinstance(leaf, MailerError):
             return leaf
-    for leaf in leaves:
+    for leaf in found:
         if isinstance(leaf, sqlite3.Error):
             return JournalError.from_fault(leaf, journal)
     return None
 
 
 def interrupted(exc: BaseException) -> bool:
-    return any(isinstance(leaf, KeyboardInterrupt) for leaf in _leaves(exc))
+    return any(isinstance(leaf, KeyboardInterrupt) for leaf in leaves(exc))
 
 
 def write_details(exc: BaseException, log_dir: Path) -> Path | None:
@@ -72,7 +72,7 @@ def write_details(exc: BaseException, log_dir: Path) -> Path | None:
 
 def internal_message(exc: BaseException, details: Path | None, done: str) -> str:
     """What the user reads after a fault of the program itself."""
-    leaf = next(_leaves(exc))
+    leaf = next(leaves(exc))
     what = f"{type(leaf).__name__}: {leaf}" if str(leaf) else type(leaf).__name__
     if len(what) > 300:
         what = what[:300] + "…"

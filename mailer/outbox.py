@@ -19,6 +19,7 @@ import aiosmtplib
 
 from mailer import smtp
 from mailer.errors import JournalError, MailerError, ServerError
+from mailer.failsafe import leaves
 from mailer.imap import SentCopier
 from mailer.settings import Settings
 
@@ -68,8 +69,13 @@ class GroupCommit:
 
     def write_now(self, change: Callable[[], None]) -> None:
         """For a task being cancelled, which cannot wait: what is pending, then this."""
-        self.pending.append((change, False, asyncio.get_running_loop().create_future()))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((change, False, future))
         self.flush()
+        if future.done() and not future.cancelled():
+            # nobody awaits it: a failure here is the journal's, already reported by the
+            # connection that met it first (asyncio would print it as never retrieved)
+            future.exception()
 
     def flush(self) -> None:
         waiting, self.pending = self.pending, []
@@ -241,11 +247,11 @@ async def _send_all(
                     group.create_task(work(first if index == 0 else None, index))
             await copies.put(None)
     except* MailerError as errors:
-        raise errors.exceptions[0] from None
+        raise next(leaves(errors)) from None
     except* sqlite3.Error as errors:
         # the journal failed under a connection (disk full, a read-only or damaged file): the
         # other connections were stopped by the task group; say why in words
-        raise JournalError.from_fault(errors.exceptions[0], settings.db) from None
+        raise JournalError.from_fault(next(leaves(errors)), settings.db) from None
     summary.slowdowns = pacer.slowdowns
     if copier is not None:
         summary.copies_stored = copier.stored
