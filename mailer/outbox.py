@@ -132,8 +132,19 @@ async def _send_all(
     journal = GroupCommit(batch)
 
     async def produce() -> None:
-        for job in outgoing:
-            await queue.put(job)
+        try:
+            for job in outgoing:
+                await queue.put(job)
+        except BaseException:
+            # Building a letter failed, or the run is stopping: the letters not yet taken stay
+            # owed, and every connection hears that there is no more work, even one whose
+            # cancellation Python 3.11's asyncio.wait_for swallowed (it would wait on the
+            # queue forever, and the run would hang instead of ending with its error).
+            while not queue.empty():
+                queue.get_nowait()
+            for _ in range(workers):
+                queue.put_nowait(None)
+            raise
         for _ in range(workers):
             await queue.put(None)
 

@@ -115,7 +115,7 @@ def enabled() -> bool:
 
 def _printable(data: bytes | str, limit: int = 500) -> str:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = text.rstrip("\r\n")
+    text = text.rstrip("\r\n").replace("\r\n", " | ").replace("\n", " | ")
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} символов)"
 
 
@@ -129,6 +129,13 @@ class LoggedSMTP(aiosmtplib.SMTP):
         smtp_log.debug("соединение с %s:%s", self.hostname, self.port)
         response = await super()._create_connection(timeout)
         smtp_log.debug("S: %s %s", response.code, _printable(response.message))
+        return response
+
+    async def starttls(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        await self._ehlo_or_helo_if_needed()  # as starttls() does first: the log in order
+        smtp_log.debug("C: STARTTLS")
+        response = await super().starttls(*args, **kwargs)
+        smtp_log.debug("S: %s %s (соединение зашифровано)", response.code, response.message)
         return response
 
     async def execute_command(self, *args: bytes, **kwargs: Any) -> aiosmtplib.SMTPResponse:
@@ -153,7 +160,8 @@ class LoggedSMTP(aiosmtplib.SMTP):
         return response
 
 
-_LOGIN = re.compile(rb"^(\S+ (?:LOGIN|AUTHENTICATE)) .*", re.IGNORECASE | re.DOTALL)
+# the command and, for AUTHENTICATE, its mechanism; what follows is a secret
+_LOGIN = re.compile(rb"^(\S+ (?:LOGIN|AUTHENTICATE \S+))(?: .*|\r\n)", re.IGNORECASE | re.DOTALL)
 
 
 class _LoggedIMAP:
@@ -167,7 +175,7 @@ class _LoggedIMAP:
         data = bytes(data)
         if _LOGIN.match(data):
             self._in_auth = b"AUTHENTICATE" in data.upper()
-            shown = _LOGIN.sub(rb"\1 ***", data).decode("ascii", "replace")
+            shown = _LOGIN.sub(rb"\1 ***", data).decode("ascii", "replace").rstrip()
         elif self._in_auth:
             shown = MASK if data.strip() else ""
         elif len(data) > 500:
