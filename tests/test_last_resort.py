@@ -40,7 +40,8 @@ def test_unexpected_error_is_a_paragraph_and_a_log(
     monkeypatch.setattr("mailer.preview.run_preview", _broken)
     result = run(["preview", "quality-week"])
 
-    assert result.exit_code == ExitCode.INTERNAL == 70
+    assert result.exit_code == ExitCode.INTERNAL
+    assert int(ExitCode.INTERNAL) == 70  # as the README documents it
     assert "Traceback" not in result.output
     assert "Внутренняя ошибка программы (RuntimeError: что-то сломалось внутри)" in result.output
     assert "Ничего не отправлено." in result.output
