@@ -155,6 +155,19 @@ def test_verbose_setting(workdir: Path, smtp_server: SmtpServer) -> None:
     assert "C: MAIL FROM" in log.read_text(encoding="utf-8")
 
 
+def test_aiosmtplib_internals_the_transcript_uses() -> None:
+    # mailer.transcript.LoggedSMTP logs the greeting and STARTTLS in order through these
+    import inspect
+
+    import aiosmtplib
+
+    for name in ("_create_connection", "_ehlo_or_helo_if_needed", "starttls", "execute_command"):
+        method = getattr(aiosmtplib.SMTP, name, None)
+        assert method is not None, f"aiosmtplib.SMTP.{name} is gone: see mailer/transcript.py"
+        assert inspect.iscoroutinefunction(method), name
+
+
+@pytest.mark.slow
 def test_ci_stops_at_a_failed_install(tmp_path: Path) -> None:
     """.ci/run in a temporary copy of the project, with an apt-get that fails first on PATH:
     the run fails before pip, pytest or any tool is reached."""

@@ -67,6 +67,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
+@pytest.mark.slow
 def test_disk_fills_up_during_a_send(
     workdir: Path, smtp_server: SmtpServer, small_disk: Path
 ) -> None:
@@ -148,6 +149,7 @@ def test_corrupted_journal_page(workdir: Path, smtp_server: SmtpServer) -> None:
     assert sum(delivered(smtp_server).values()) == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_send(workdir: Path, smtp_server: SmtpServer) -> None:
     write_list(workdir / "recipients.csv")
     smtp_server.handler.data_delay = 0.05
@@ -227,6 +229,7 @@ def test_ctrl_c_at_the_prompt(workdir: Path, smtp_server: SmtpServer) -> None:
     assert smtp_server.handler.messages == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("answer", "code", "sent"),
     [("н", 10, 0), ("нет", 10, 0), ("n", 10, 0), ("", 10, 0), ("да", 0, 20), ("y", 0, 20)],
