@@ -124,6 +124,12 @@ class JournalError(MailerError):
                 "Не удаляйте и не заменяйте файл: в нём записано, кому письма уже ушли. Сохраните "
                 "его копию и обратитесь к ИТ-специалисту (восстановление: sqlite3 .recover)."
             )
+        elif name.startswith("SQLITE_CANTOPEN"):
+            cause = "файл журнала не открывается: нет доступа к нему или к его папке"
+            hint = (
+                f"Проверьте путь MAILER_DB и права на папку журнала {path.parent} (и не помечена "
+                f"ли она неизменяемой: lsattr -d {path.parent}), затем запустите команду снова."
+            )
         elif name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
             cause = "журнал занят другим процессом"
             hint = "Дождитесь окончания другой команды mailer и запустите эту снова."

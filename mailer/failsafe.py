@@ -36,6 +36,9 @@ def known_error(exc: BaseException, journal: Path) -> MailerError | None:
     for leaf in found:
         if isinstance(leaf, sqlite3.Error):
             return JournalError.from_fault(leaf, journal)
+        # the journal's own files (its lock, its WAL) failing at the operating system's level
+        if isinstance(leaf, OSError) and str(leaf.filename or "").startswith(str(journal)):
+            return JournalError.from_fault(leaf, journal)
     return None
 
 

@@ -97,11 +97,10 @@ _FOLD = re.compile("\r\n[ \t]")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 
 
-def _refuse_control(name: str, value: str) -> None:
+def _refuse_control(what: str, value: str) -> None:
     if _CONTROL.search(value):
         raise InputError(
-            f"Заголовок письма {name} содержит перевод строки или управляющий символ: "
-            "такое письмо не отправляется.",
+            f"{what} содержит перевод строки или управляющий символ: такое письмо не отправляется.",
             hint="Проверьте тему, адреса и названия в настройках письма и в списке. "
             "Ничего не отправлено.",
         )
@@ -111,7 +110,7 @@ def _header(name: str, value: str) -> bytes:
     """One header line, RFC 2047-encoded when it is not ASCII. Whatever reaches it, it never
     writes a line break or a control character of the value's own: values are checked when
     the settings, the letter and the list are read, and again here, in case one slipped by."""
-    _refuse_control(name, _FOLD.sub(" ", value) if "\r\n" in value else value)
+    _refuse_control(f"Заголовок письма {name}", _FOLD.sub(" ", value) if "\r\n" in value else value)
     if value.isascii():
         # ASCII, or already encoded and folded (addresses): as it is, within RFC 5322's 998
         return f"{name}: {value}\r\n".encode("ascii")
@@ -119,7 +118,8 @@ def _header(name: str, value: str) -> bytes:
 
 
 def _address(name: str, address: str) -> str:
-    _refuse_control("адреса", name + address)  # checked raw: an encoded word would hide it
+    # checked raw: once encoded, a line break would hide inside an encoded word
+    _refuse_control("Имя или адрес в заголовке письма", name + address)
     if not name:
         return address
     if name.isascii():

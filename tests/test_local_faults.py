@@ -246,3 +246,22 @@ def test_prompt_answers_in_a_terminal(
     assert len(smtp_server.handler.messages) == sent
     if not sent:
         assert "Отменено. Ничего не отправлено." in rest
+
+
+def test_journal_folder_that_cannot_be_written(
+    workdir: Path, smtp_server: SmtpServer, immutable: list[Path]
+) -> None:
+    folder = workdir / "журнал"
+    folder.mkdir()
+    subprocess.run(["chattr", "+i", str(folder)], check=True)
+    immutable.append(folder)
+
+    result = mailer(
+        ["send", "quality-week", "--yes"], smtp_server.env(MAILER_DB=str(folder / "j.db"))
+    )
+
+    assert result.returncode == 6, result.stderr
+    assert_plain(result)
+    assert "нет доступа к нему или к его папке" in result.stderr
+    assert f"lsattr -d {folder}" in result.stderr
+    assert smtp_server.handler.messages == []
