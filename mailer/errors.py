@@ -7,7 +7,6 @@ returns for it. The CLI prints ``str(error)`` and never a traceback for these.
 from __future__ import annotations
 
 import errno
-import shutil
 from enum import IntEnum
 from pathlib import Path
 
@@ -150,6 +149,8 @@ class OutputError(MailerError):
 
 
 def _free_space(path: Path) -> str:
+    import shutil  # only when there is an error to explain: `mailer --help` starts without it
+
     try:
         free = shutil.disk_usage(path.parent if not path.is_dir() else path).free
     except OSError:
