@@ -377,3 +377,27 @@ def test_env_file_not_in_utf8(workdir: Path, smtp_server: SmtpServer) -> None:
         ["--env-file", str(env_file), "check", "quality-week"],
     )
     assert os.environ.get("MAILER_SENDER") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Ива\ud800нов", "U+D800"),  # a lone surrogate, as a broken decoder leaves it
+        ("Ива\ufffeнов", "U+FFFE"),
+        ("Ива\x00нов", "U+0000"),
+        ("Ива\u2028нов", "U+2028"),
+        ("Ива\u202eнов", "U+202E"),  # right-to-left override: shows a name backwards
+        ("Ива\nнов", "перевод строки"),
+    ],
+)
+def test_what_a_line_cannot_hold_is_named(text: str, named: str) -> None:
+    from mailer.chars import line_unsafe, text_unsafe, xml_illegal
+
+    found = line_unsafe(text)
+    assert found is not None
+    assert named in found
+    assert line_unsafe("Иванов Иван\u00adович") is None  # a soft hyphen is harmless
+    if named not in ("перевод строки", "U+2028", "U+202E"):
+        assert xml_illegal(text) is not None
+        assert text_unsafe(text) is not None
+    assert text_unsafe("Главе округа\nН.И. Уваровой\tи др.") is None
