@@ -65,7 +65,9 @@ def last_resort(exc: BaseException, ctx: click.Context) -> NoReturn:
         fail(known, ctx)
     if failsafe.interrupted(exc):
         interrupted(ctx)
-    logging.getLogger("mailer").error("внутренняя ошибка", exc_info=exc)  # into a transcript
+    transcript = logging.getLogger("mailer")
+    if transcript.handlers:  # --verbose; without a handler logging would print it on screen
+        transcript.error("внутренняя ошибка", exc_info=exc)
     details = failsafe.write_details(exc, settings.log_dir if settings else Path("logs"))
     if ctx.params.get("debug"):
         click.echo("".join(traceback.format_exception(exc)), err=True)

@@ -58,6 +58,30 @@ def test_unexpected_error_is_a_paragraph_and_a_log(
     assert "Внутренняя ошибка программы" in with_debug.output
 
 
+def test_unexpected_error_in_the_installed_command(workdir: Path) -> None:
+    """The console script itself, in a process of its own, as the secretary runs it: nothing
+    but the paragraph reaches the screen (no logging fallback printing the traceback)."""
+    import sys
+
+    code = (
+        "import sys, mailer.preview\n"
+        "def broken(*a, **k): raise RuntimeError('что-то сломалось внутри')\n"
+        "mailer.preview.run_preview = broken\n"
+        "sys.argv = ['mailer', 'preview', 'quality-week']\n"
+        "from mailer.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 70, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith("Внутренняя ошибка программы (RuntimeError"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # one paragraph
+    (log,) = (workdir / "logs").glob("mailer-error-*.log")
+    assert "Traceback" in log.read_text(encoding="utf-8")
+
+
 def test_unexpected_error_mid_send_says_what_went(
     workdir: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
