@@ -168,7 +168,7 @@ class Organization(_Model):
     address: str = ""
     phone: str = ""
     fax: str = ""
-    website: HeaderText = ""
+    website: str = ""
     email: HeaderText = ""
     blank: str | None = None
 
