@@ -163,6 +163,40 @@ def test_verbose_transcript_has_the_dialogue_and_no_password(
             assert form not in data, form
 
 
+def test_verbose_track_shows_the_imap_dialogue_and_each_decision(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    from tests.conftest import parse_strict
+    from tests.mail_corpus import reply
+
+    env = {**smtp_server.env(), **dovecot.env(MAILER_IMAP_SAVE_SENT="false")}
+    sent = run(["send", "quality-week", "--only", "gryazi", "--yes"], env=env)
+    assert sent.exit_code == 0, sent.output
+    original = parse_strict(smtp_server.handler.messages[0].data)
+    dovecot.append(
+        reply(
+            original,
+            "glava@gryazi.example.org",
+            "Информацию направляем.\x1b[2J",
+            message_id="<answer-1@gryazi.example.org>",
+        )
+    )
+
+    result = run(["--verbose", "track", "quality-week"], env=env)
+    assert result.exit_code == 0, result.output
+    (log,) = (workdir / "logs").glob("mailer-*-track.log")
+    data = log.read_bytes()
+    text = data.decode("utf-8")
+    assert "AUTHENTICATE PLAIN ***" in text
+    assert "SELECT" in text
+    assert "FETCH" in text
+    assert "<answer-1@gryazi.example.org> от 'glava@gryazi.example.org'" in text
+    assert ": reply (получатель gryazi;" in text
+    assert b"\x1b" not in data  # someone else's text never reaches the log as control codes
+    for form in _secret_forms(IMAP_USER, IMAP_PASSWORD):
+        assert form not in data, form
+
+
 def test_nothing_is_logged_by_default(workdir: Path, smtp_server: SmtpServer) -> None:
     result = run(["send", "quality-week", "--only", "gryazi", "--yes"], env=smtp_server.env())
     assert result.exit_code == 0, result.output
