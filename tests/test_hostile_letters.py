@@ -243,6 +243,20 @@ HEADER_FIELDS: list[tuple[str, Callable[[Path], object], int, list[str], dict[st
         {"MAILER_SMTP_HELO_NAME": "mail.example.org\r\nRSET"},
     ),
     (
+        "SMTP login",
+        lambda d: None,
+        4,
+        ["MAILER_SMTP_USERNAME"],
+        {"MAILER_SMTP_USERNAME": "secretary\r\nRCPT TO:<evil@evil.example>"},
+    ),
+    (
+        "IMAP folder",
+        lambda d: None,
+        4,
+        ["MAILER_IMAP_SENT_FOLDER"],
+        {"MAILER_IMAP_SENT_FOLDER": 'Sent"\r\nA1 DELETE "INBOX'},
+    ),
+    (
         "list cell",
         lambda d: replace(
             d / "recipients.csv", "Уварова Наталья Ивановна", '"Уварова\nBcc: e@e.example"'
