@@ -5,6 +5,7 @@ documented exit code; the traceback goes to a log file for the IT person, never 
 
 from __future__ import annotations
 
+import errno
 import sys
 import tempfile
 import traceback
@@ -12,7 +13,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from mailer.errors import JournalError, MailerError
+from mailer.errors import JournalError, MailerError, OutputError
+
+_CANNOT_WRITE = {
+    errno.ENOSPC: "диск заполнен",
+    errno.EDQUOT: "исчерпана квота на диске",
+    errno.EROFS: "диск только для чтения",
+}  # only what cannot be a reading error (a refused permission could be either)
 
 
 def leaves(exc: BaseException) -> Iterator[BaseException]:
@@ -39,6 +46,14 @@ def known_error(exc: BaseException, journal: Path) -> MailerError | None:
         # the journal's own files (its lock, its WAL) failing at the operating system's level
         if isinstance(leaf, OSError) and str(leaf.filename or "").startswith(str(journal)):
             return JournalError.from_fault(leaf, journal)
+    for leaf in found:
+        # a file the user asked for (a preview, a report) that the disk will not take
+        if isinstance(leaf, OSError) and leaf.errno in _CANNOT_WRITE:
+            what = f"Файл {leaf.filename}" if leaf.filename else "Файл"
+            return OutputError(
+                f"{what} не записывается: {_CANNOT_WRITE[leaf.errno]}.",
+                hint="Освободите место или выберите другую папку и запустите команду снова.",
+            )
     return None
 
 

@@ -265,3 +265,14 @@ def test_journal_folder_that_cannot_be_written(
     assert "нет доступа к нему или к его папке" in result.stderr
     assert f"lsattr -d {folder}" in result.stderr
     assert smtp_server.handler.messages == []
+
+
+def test_preview_onto_a_full_disk(workdir: Path, small_disk: Path) -> None:
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 64 * 1024))
+
+    result = mailer(["preview", "quality-week", "--out", str(small_disk / "preview")], {})
+
+    assert result.returncode == 7, result.stderr
+    assert_plain(result)
+    assert "не записывается: диск заполнен" in result.stderr
