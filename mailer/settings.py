@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     @field_validator("sender", "reply_to")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+        if value is None or not value.strip():
+            return None  # an empty line in .env: not set (the organization's address is used)
         if line_unsafe(value):
             return value  # named by the check of all values, which runs after this one
         _, address = parseaddr(value)
