@@ -142,11 +142,13 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
         if report.letter.settings.mode == "list"
         else f"прочитано обратно: {report.documents_checked} из {report.recipients}"
     )
+    click.echo(f"Проверено в документе ({checked}):")
+    for item in report.verified:
+        click.echo(f"  – {item};")
+    if report.rendered is None:
+        click.echo("Вёрстка не проверена: LibreOffice не установлен, страницы не сверстаны.")
     if report.ok:
-        click.echo(
-            f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
-            "реквизиты, поля, шрифт, отметка об электронной подписи."
-        )
+        click.echo("Замечаний нет: проверенное оформлено по ГОСТ Р 7.0.97-2025.")
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:

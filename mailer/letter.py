@@ -96,6 +96,15 @@ class Executor(_Model):
     name: str = Field(min_length=1)
     phone: str = Field(min_length=1)
     email: str | None = None
+    # the executor's head: who signs the справка unless [report] names someone else
+    head: Signatory | None = None
+
+
+class ReportSettings(_Model):
+    """The справка (`mailer report`)."""
+
+    # who signs it; by default the executor's head, else the letter's signatory
+    signatory: Signatory | None = None
 
 
 class GroupAddress(_Model):
@@ -106,17 +115,35 @@ class GroupAddress(_Model):
 
 
 class ReminderPolicy(_Model):
-    """How non-responders are reminded (`mailer remind`)."""
+    """How non-responders are reminded (`mailer remind`), and the reminder's registration."""
 
-    # The reminder's title in its DOCX; by default "Напоминание к письму от … № …".
+    # The reminder's "О …" title; by default "О представлении информации по письму от … № …".
     subject: HeaderText | None = None
-    # Its own outgoing registration number, if the office registers reminders.
+    # Its own outgoing registration number and date, both or neither (then both are left blank
+    # in the DOCX, to be filled in at registration).
     number: HeaderText = ""
+    date: dt.date | None = None
+    # The new deadline: so many working days after the reminder's date.
+    answer_working_days: int = Field(default=5, ge=1, le=60)
     max_count: int = Field(default=2, ge=0, le=10)
     # Calendar days at least between two messages to one recipient.
     min_interval_days: int = Field(default=5, ge=0, le=365)
     # Remind only once the reply deadline has passed.
     wait_for_deadline: bool = False
+
+    @model_validator(mode="after")
+    def _registered(self) -> ReminderPolicy:
+        if bool(self.number) != bool(self.date):
+            raise ValueError(
+                "у напоминания укажите и номер (number), и дату (date) регистрации, "
+                "или не указывайте ни то, ни другое: тогда их впишут при регистрации"
+            )
+        if self.subject and not self.subject.startswith(("О ", "Об ", "Обо ")):
+            raise ValueError(
+                "заголовок напоминания (subject) начинается с «О …» или «Об …», "
+                "например: «О представлении информации»"
+            )
+        return self
 
 
 class LetterSettings(_Model):
@@ -138,6 +165,7 @@ class LetterSettings(_Model):
     read_receipt: bool = False
     email_subject: HeaderText | None = None
     reminder: ReminderPolicy = ReminderPolicy()
+    report: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:
@@ -171,6 +199,9 @@ class Organization(_Model):
     website: str = ""
     email: HeaderText = ""
     blank: str | None = None
+    # the name in the genitive, for a signature's title ("управления экономического развития
+    # Липецкой области"); worked out from short_name when not given
+    name_genitive: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +235,26 @@ class Letter:
         """How a later letter cites this one: "к письму от 12.10.2023 № …"."""
         reg = self.settings.registration
         return f"к письму от {date_numeric(reg.date)} № {reg.number}"
+
+    @property
+    def report_signatory(self) -> Signatory:
+        """Who signs the справка: [report] signatory, the executor's head, or the letter's."""
+        s = self.settings
+        return s.report.signatory or s.executor.head or s.signatory
+
+    @property
+    def signatory_title(self) -> str:
+        """The signatory's position with the organization in the genitive, as an email signs:
+        "Начальник управления экономического развития Липецкой области"."""
+        from mailer.russian import position_with_organization
+
+        position = self.settings.signatory.position
+        org = self.organization
+        if org.name_genitive:
+            head, _, tail = org.name_genitive.partition(" ")
+            same = position.split(" ")[-1].lower() == head.lower()
+            return f"{position} {tail if same else org.name_genitive}".strip()
+        return position_with_organization(position, org.short_name)
 
     @property
     def registration_label(self) -> str:

@@ -73,21 +73,37 @@ _CRLF = b"\r\n"
 _TSPECIALS = set('()<>@,;:\\"/[]?= ')
 
 
+_WORD_BYTES = 45  # 45 bytes -> 60 base64 characters + 12 around them: within RFC 2047's 75
+
+
 def encode_words(text: str) -> str:
-    """RFC 2047 encoded-words (UTF-8, base64), each within 75 characters and holding whole
-    characters, folded onto continuation lines."""
-    words: list[str] = []
-    chunk = b""
-    for char in text:
-        piece = char.encode("utf-8")
-        if len(chunk) + len(piece) > 45:  # 45 bytes -> 60 base64 characters + 12 around them
-            words.append(chunk.decode("utf-8"))
-            chunk = b""
-        chunk += piece
-    words.append(chunk.decode("utf-8"))
+    """RFC 2047 encoded-words (UTF-8, base64), each within 75 characters, folded onto
+    continuation lines. Words split only where the text has a space (kept at the end of the
+    word before), so that a reader that shows encoded-words apart still shows whole words; only
+    a word longer than one encoded-word is split, between characters."""
+    chunks: list[str] = []
+    chunk = ""
+    size = 0
+    for word in re.findall(r"\S+\s*|\s+", text):
+        length = len(word.encode("utf-8"))
+        if chunk and size + length > _WORD_BYTES:
+            chunks.append(chunk)
+            chunk, size = "", 0
+        if length > _WORD_BYTES:
+            for char in word:
+                piece = len(char.encode("utf-8"))
+                if chunk and size + piece > _WORD_BYTES:
+                    chunks.append(chunk)
+                    chunk, size = "", 0
+                chunk += char
+                size += piece
+            continue
+        chunk += word
+        size += length
+    chunks.append(chunk)
     return "\r\n ".join(
-        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
-        for word in words
+        "=?utf-8?b?" + base64.b64encode(piece.encode("utf-8")).decode("ascii") + "?="
+        for piece in chunks
     )
 
 

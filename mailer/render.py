@@ -124,6 +124,7 @@ class Renderer:
                 "deadline_note": self.letter.deadline_note,
                 "citation": self.letter.citation,
                 "signatory": s.signatory,
+                "signatory_title": self.letter.signatory_title,
                 "signature": s.signature,
                 "executor": s.executor,
                 "mode": s.mode,
