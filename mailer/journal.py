@@ -170,19 +170,6 @@ class Delivery:
     updated_at: str
 
 
-_OPEN_HINTS = {
-    False: "Проверьте путь MAILER_DB и права на запись. Если файл повреждён, не удаляйте его: "
-    "в нём записано, кому письма уже ушли.",
-    True: "Проверьте в MAILER_DB адрес сервера, имя базы и пользователя, и пароль "
-    "(MAILER_DB_PASSWORD); если всё верно, спросите администратора, работает ли сервер "
-    "PostgreSQL и пускает ли он этот компьютер.",
-}
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
-
-
 class Journal:
     def __init__(
         self, target: Path | str, operator: str | None = None, *, password: str | None = None
@@ -201,10 +188,7 @@ class Journal:
                 self.db.close()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise JournalError(
-                f"Журнал {self.path} не открывается: {_first_line(exc)}.",
-                hint=_OPEN_HINTS[is_postgresql(target)],
-            ) from None
+            raise JournalError.from_fault(exc, target) from None
         except OSError as exc:
             raise JournalError(f"Журнал {self.path} не создаётся: {exc}.") from None
 

@@ -10,10 +10,19 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from mailer.chars import line_unsafe, text_unsafe
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
 
@@ -22,12 +31,37 @@ ORGANIZATION_FILE = "organization.toml"
 BODY_TEMPLATE = "body.j2"
 
 
+def _one_line(value: str) -> str:
+    bad = line_unsafe(value)
+    if bad:
+        raise ValueError(
+            f"недопустимый символ ({bad}): это поле идёт в заголовок письма и пишется одной строкой"
+        )
+    return value
+
+
+# A value that goes into the email's headers (the subject, the From): one line, no control
+# character, or it would start a header of its own.
+HeaderText = Annotated[str, AfterValidator(_one_line)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """No text of a letter may hold what a document cannot (U+FFFE, control characters)."""
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                bad = text_unsafe(item)
+                if bad:
+                    raise ValueError(f"недопустимый символ ({bad})")
+        return value
+
 
 class Registration(_Model):
-    number: str = Field(min_length=1)
+    number: HeaderText = Field(min_length=1)
     date: dt.date
 
 
@@ -84,10 +118,10 @@ class ReminderPolicy(_Model):
     """How non-responders are reminded (`mailer remind`), and the reminder's registration."""
 
     # The reminder's "О …" title; by default "О представлении информации по письму от … № …".
-    subject: str | None = None
+    subject: HeaderText | None = None
     # Its own outgoing registration number and date, both or neither (then both are left blank
     # in the DOCX, to be filled in at registration).
-    number: str = ""
+    number: HeaderText = ""
     date: dt.date | None = None
     # The new deadline: so many working days after the reminder's date.
     answer_working_days: int = Field(default=5, ge=1, le=60)
@@ -113,7 +147,7 @@ class ReminderPolicy(_Model):
 
 
 class LetterSettings(_Model):
-    subject: str = Field(min_length=1)
+    subject: HeaderText = Field(min_length=1)
     mode: Literal["personal", "list"] = "personal"
     registration: Registration
     reference: Reference = Reference()
@@ -129,7 +163,7 @@ class LetterSettings(_Model):
     signature_file: str | None = None
     recipients: str | None = None
     read_receipt: bool = False
-    email_subject: str | None = None
+    email_subject: HeaderText | None = None
     reminder: ReminderPolicy = ReminderPolicy()
     report: ReportSettings = ReportSettings()
 
@@ -157,13 +191,13 @@ class LetterSettings(_Model):
 class Organization(_Model):
     """The letterhead: the same for every letter of the office."""
 
-    name_lines: list[str] = Field(min_length=1)
-    short_name: str = Field(min_length=1)
+    name_lines: list[HeaderText] = Field(min_length=1)
+    short_name: HeaderText = Field(min_length=1)
     address: str = ""
     phone: str = ""
     fax: str = ""
     website: str = ""
-    email: str = ""
+    email: HeaderText = ""
     blank: str | None = None
     # the name in the genitive, for a signature's title ("управления экономического развития
     # Липецкой области"); worked out from short_name when not given
@@ -179,6 +213,8 @@ class Letter:
     attachments: tuple[Path, ...]
     signature_file: Path | None
     blank: Path | None
+    # the list named in letter.toml, resolved inside the letters folder
+    recipients_file: Path | None = None
 
     @cached_property
     def deadline(self) -> dt.date | None:
@@ -296,10 +332,27 @@ def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:
     )
 
 
-def _existing_file(folder: Path, name: str, what: str) -> Path:
-    path = (folder / name).resolve()
+def _confined(folder: Path, base: Path, name: str, field: str, where: Path) -> Path:
+    """``name`` resolved against ``base``, symlinks included, and refused unless it stays inside
+    the letter folder or the letters folder (its neighbours, the letterhead's blank): a letter
+    folder is shared and copied around, and must never reach a password file or a system
+    file."""
+    roots = (folder.resolve(), folder.parent.resolve())
+    root = roots[1]
+    path = (base / name).resolve()
+    if not any(path.is_relative_to(r) for r in roots):
+        raise LetterError(
+            f"{where}: поле {field} = «{name}» указывает за пределы папки писем {root} "
+            f"(на {path}).",
+            hint="Положите файл в папку письма и укажите его имя. Ничего не отправлено.",
+        )
+    return path
+
+
+def _existing_file(folder: Path, base: Path, name: str, field: str, what: str, where: Path) -> Path:
+    path = _confined(folder, base, name, field, where)
     if not path.is_file():
-        raise LetterError(f"{what} «{name}» не найден (искали {path}).")
+        raise LetterError(f"{what} «{name}» не найден (искали {path}; поле {field} в {where}).")
     return path
 
 
@@ -338,16 +391,31 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
     if not (folder / BODY_TEMPLATE).is_file():
         raise LetterError(f"В папке письма {folder} нет шаблона текста {BODY_TEMPLATE}.")
     attachments = tuple(
-        _existing_file(folder, name, "Файл приложения") for name in settings.attachments
+        _existing_file(folder, folder, name, "attachments", "Файл приложения", settings_path)
+        for name in settings.attachments
     )
     signature_file = (
-        _existing_file(folder, settings.signature_file, "Файл электронной подписи")
+        _existing_file(
+            folder,
+            folder,
+            settings.signature_file,
+            "signature_file",
+            "Файл электронной подписи",
+            settings_path,
+        )
         if settings.signature_file
         else None
     )
     blank = (
-        _existing_file(folder.parent, organization.blank, "Бланк организации")
+        _existing_file(
+            folder, folder.parent, organization.blank, "blank", "Бланк организации", org_path
+        )
         if organization.blank
+        else None
+    )
+    recipients_file = (
+        _confined(folder, folder, settings.recipients, "recipients", settings_path)
+        if settings.recipients
         else None
     )
     return Letter(
@@ -358,4 +426,5 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         attachments=attachments,
         signature_file=signature_file,
         blank=blank,
+        recipients_file=recipients_file,
     )

@@ -15,7 +15,7 @@ from email.utils import format_datetime, parseaddr
 from functools import cache
 from urllib.parse import quote
 
-from mailer.errors import ConfigError
+from mailer.errors import ConfigError, InputError
 from mailer.text import Block, to_html, to_plain
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -107,8 +107,26 @@ def encode_words(text: str) -> str:
     )
 
 
+# our own folds (CRLF and a space, before an encoded word) are the only line breaks a header
+# may hold; anything else would end the header and start one of the sender's choosing
+_FOLD = re.compile("\r\n[ \t]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _refuse_control(what: str, value: str) -> None:
+    if _CONTROL.search(value):
+        raise InputError(
+            f"{what} содержит перевод строки или управляющий символ: такое письмо не отправляется.",
+            hint="Проверьте тему, адреса и названия в настройках письма и в списке. "
+            "Ничего не отправлено.",
+        )
+
+
 def _header(name: str, value: str) -> bytes:
-    """One header line, RFC 2047-encoded when it is not ASCII."""
+    """One header line, RFC 2047-encoded when it is not ASCII. Whatever reaches it, it never
+    writes a line break or a control character of the value's own: values are checked when
+    the settings, the letter and the list are read, and again here, in case one slipped by."""
+    _refuse_control(f"Заголовок письма {name}", _FOLD.sub(" ", value) if "\r\n" in value else value)
     if value.isascii():
         # ASCII, or already encoded and folded (addresses): as it is, within RFC 5322's 998
         return f"{name}: {value}\r\n".encode("ascii")
@@ -116,6 +134,8 @@ def _header(name: str, value: str) -> bytes:
 
 
 def _address(name: str, address: str) -> str:
+    # checked raw: once encoded, a line break would hide inside an encoded word
+    _refuse_control("Имя или адрес в заголовке письма", name + address)
     if not name:
         return address
     if name.isascii():
@@ -131,7 +151,7 @@ def _quoted(char: str) -> str:
 
 def _rfc2231(param: str, value: str) -> str:
     """A parameter as RFC 2231 continuations (filename*0*=utf-8''…; filename*1*=…)."""
-    if value.isascii() and not set(value) & _TSPECIALS and len(value) < 60:
+    if value.isascii() and value.isprintable() and not set(value) & _TSPECIALS and len(value) < 60:
         return f"{param}={value}"
     # split between characters, never inside one character's %XX bytes
     chunks: list[str] = []

@@ -42,7 +42,7 @@ def test_a_failed_migration_leaves_nothing_half_done(
     newest = max(v for v, _, _ in MIGRATIONS)
     broken = (newest + 1, "broken", ["CREATE TABLE half (id INTEGER PRIMARY KEY)", "NOT SQL"])
     monkeypatch.setattr(journal_module, "MIGRATIONS", [*MIGRATIONS, broken])
-    with pytest.raises(JournalError, match="не открывается"):
+    with pytest.raises(JournalError, match="недоступен"):
         Journal(journal_db)
     monkeypatch.undo()
     with Journal(journal_db) as journal:
@@ -61,13 +61,13 @@ def test_a_newer_journal_is_refused(journal_db: str) -> None:
 def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(JournalError, match="не открывается"):
+    with pytest.raises(JournalError, match="журнал повреждён"):
         Journal(path)
 
 
 def test_a_server_that_does_not_answer_is_a_clear_error(postgres: PgServer) -> None:
     url = postgres.url("nosuchdb").replace("office@", "office:secret-word@")
-    with pytest.raises(JournalError, match="не открывается") as caught:
+    with pytest.raises(JournalError, match="недоступен") as caught:
         Journal(url)
     assert "nosuchdb" in caught.value.message
     assert "secret-word" not in caught.value.message  # the password is never shown
