@@ -7,6 +7,7 @@ session advisory lock tied to that connection (a pool would hand the session to 
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -172,6 +173,10 @@ class PostgresEngine(Engine):
     def __init__(self, url: str, password: str | None = None) -> None:
         import psycopg
         from psycopg.adapt import Loader
+
+        # psycopg's own warnings (a pipeline closed on a lost connection) would reach the screen
+        # through logging's last resort; the error itself is raised and told in words
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
         self.label = describe(url)
         self._errors = _pg_errors()

@@ -15,7 +15,7 @@ import pytest
 from mailer.journal import MIGRATIONS
 from tests.conftest import parse_strict, run
 from tests.imap_server import Dovecot
-from tests.pg_server import query
+from tests.pg_server import PgServer, query
 from tests.smtp_server import SmtpServer
 from tests.test_remind import answer_some, reminders_received, send
 
@@ -160,6 +160,37 @@ def test_a_dead_holder_releases_the_letter(
     states = dict(query(journal_db, "SELECT recipient_id, state FROM deliveries"))
     assert set(states.values()) <= {"sent", "uncertain"}
     assert all(rid in ids for rid, state in states.items() if state == "sent")
+
+
+def test_the_server_lost_mid_send_stops_in_words_and_the_send_resumes(
+    workdir: Path, smtp_server: SmtpServer, journal_db: str, postgres: PgServer
+) -> None:
+    smtp_server.handler.hold_after = 3
+    smtp_server.handler.hold_seconds = 60
+    env = smtp_server.env(MAILER_SMTP_CONNECTIONS="2")
+    first = mailer(["send", "quality-week", "--yes"], "Иванова", env)
+    deadline = time.monotonic() + 60
+    while len(smtp_server.handler.messages) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with postgres.admin() as conn:  # the server drops the sender's connection
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND application_name = 'mailer'",
+            [journal_db.rsplit("/", 1)[1]],
+        )
+    smtp_server.handler.released = True
+    code, output = finish(first)
+    assert code == 6, output
+    assert "недоступен" in output
+    assert "Traceback" not in output
+    assert "psycopg" not in output  # the driver's own warnings stay off the screen
+    resumed = run(["send", "quality-week", "--yes"], env=smtp_server.env(MAILER_OPERATOR="Петров"))
+    assert resumed.exit_code in (0, 1), resumed.output
+    ids = by_letter(smtp_server)["quality-week"]
+    assert len(ids) == len(set(ids)), "a letter was sent twice"
+    states = dict(query(journal_db, "SELECT recipient_id, state FROM deliveries"))
+    assert set(states.values()) <= {"sent", "uncertain"}
+    assert {rid for rid, state in states.items() if state == "sent"} <= set(ids)
 
 
 def test_track_and_remind_on_two_machines(
