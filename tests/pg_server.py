@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,5 +133,6 @@ def query(target: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, 
         with psycopg.connect(target) as conn:
             cursor = conn.execute(sql.replace("%", "%%").replace("?", "%s").encode(), params)
             return [tuple(row) for row in cursor] if cursor.description else []
-    with sqlite3.connect(target) as conn:
-        return [tuple(row) for row in conn.execute(sql, params)]
+    # closed here, not when collected: an open reader keeps the -wal and -shm files beside it
+    with closing(sqlite3.connect(target)) as db, db:
+        return [tuple(row) for row in db.execute(sql, params)]
