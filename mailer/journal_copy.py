@@ -46,7 +46,11 @@ def copy_journal(settings: Settings, target: str) -> CopyResult:
             f"Журнал {path} занят: рассылка идёт в другом окне или процессе.",
             hint="Дождитесь её окончания и запустите перенос снова.",
         )
-    source = _open_read_only(path)
+    try:
+        source = _open_read_only(path)
+    except BaseException:
+        held.close()
+        raise
     password = settings.db_password.get_secret_value() if settings.db_password else None
     try:
         with Journal(target, settings.operator, password=password) as journal:
@@ -89,10 +93,11 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     # it. A write-ahead log left by a crash holds changes too: read through it (read-only).
     wal = path.with_name(path.name + "-wal")
     mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
         version = source.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        source.close()
         raise JournalError(f"Журнал {path} не читается: {exc}.") from None
     newest = max(v for v, _, _ in MIGRATIONS)
     if version is None or version > newest:
