@@ -278,7 +278,10 @@ def test_a_doubtful_message_holds_the_reminder_until_judged(
     )
     first = run(["remind", "quality-week", "--dry-run", "--force"], env=env(smtp_server, dovecot))
     assert first.exit_code == 0, first.output
-    assert "usman: на проверке письмо от glava@usman.example.org «Ответ на запрос»" in first.output
+    held = next(line for line in first.output.splitlines() if line.startswith("  usman:"))
+    assert "на проверке письмо № " in held
+    assert "от glava@usman.example.org «Ответ на запрос»" in held
+    assert "mailer mark quality-week usman --review " in held
     assert "Получат напоминание (19)" in first.output
 
     judged = run(["mark", "quality-week", "usman", "--not-an-answer"])
