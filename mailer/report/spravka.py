@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from mailer.report.words import deadline_note, local_time, plain_state
+from mailer.report.words import answer_label, deadline_note, plain_state
 from mailer.russian import date_numeric, date_words, plural
 from mailer.status import LetterStatus
 
@@ -64,7 +64,7 @@ def spravka_docx(status: LetterStatus) -> bytes:
         values = (
             str(number),
             row.organization or row.id,
-            local_time(row.replied_at)[:10],
+            answer_label(row),
             str(row.reminders),
             plain_state(row) + (f" ({deadline_note(row)})" if row.overdue else ""),
         )

@@ -9,6 +9,7 @@ from mailer.files import write_new_file
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
+    answer_label,
     deadline_note,
     local_time,
     plain_state,
@@ -63,7 +64,7 @@ def workbook(status: LetterStatus) -> bytes:
                 row.email,
                 local_time(row.sent_at),
                 row.reminders,
-                local_time(row.replied_at),
+                answer_label(row),
                 MATCHED_BY.get(row.matched_by or "", row.matched_by or ""),
                 plain_state(row),
                 deadline_note(row),

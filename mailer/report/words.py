@@ -15,6 +15,7 @@ STATE_TITLES = {
     "uncertain": "неизвестно, дошло ли",
     "bounced": "не доставлено",
     "replied": "ответил",
+    "review": "на проверке",
 }
 MATCHED_BY = {
     "thread": "по переписке",
@@ -24,12 +25,14 @@ MATCHED_BY = {
     "bounced address": "по адресу",
     "sender": "по адресу",
     "manual": "отмечено вручную",
+    "review": "принято с проверки",
 }
 TOTAL_TITLES = {
     "recipients": "Адресатов",
     "sent": "Отправлено",
     "replied": "Ответили",
     "not_replied": "Не ответили",
+    "review": "На проверке",
     "overdue": "Срок истёк",
     "bounced": "Не доставлено",
     "not_sent": "Не отправлено",
@@ -51,6 +54,14 @@ def plain_state(row: StatusRow) -> str:
     if row.overdue:
         return "срок истёк"
     return STATE_TITLES.get(row.state, row.state)
+
+
+def answer_label(row: StatusRow) -> str:
+    """The answer's own date, and its incoming number when it has one."""
+    day = local_time(row.replied_at)[:10]
+    if row.answer_number:
+        return f"{day}, вх. № {row.answer_number}".strip(", ")
+    return day
 
 
 def deadline_note(row: StatusRow) -> str:
