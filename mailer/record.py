@@ -124,9 +124,15 @@ def _day(value: object) -> str:
 def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What changed between two versions, as the secretary would say it."""
     said = []
-    for key, title in (("subject", "тема"), ("email_subject", "тема электронного письма")):
-        if old.get(key) != new.get(key):
-            said.append(f"{title}: было «{old.get(key)}», стало «{new.get(key)}»")
+    if old.get("subject") != new.get("subject"):
+        said.append(f"тема: было «{old.get('subject')}», стало «{new.get('subject')}»")
+    # the email's subject is made of the subject and number: said only when it changed alone
+    alone = all(old.get(k) == new.get(k) for k in ("subject", "number", "date"))
+    if alone and old.get("email_subject") != new.get("email_subject"):
+        said.append(
+            f"тема электронного письма: было «{old.get('email_subject')}», "
+            f"стало «{new.get('email_subject')}»"
+        )
     if old.get("number") != new.get("number"):
         said.append(f"номер: был {old.get('number')}, стал {new.get('number')}")
     if old.get("date") != new.get("date"):
