@@ -175,16 +175,20 @@ def postfix_report(
         f"From: {sender} (Mail Delivery System)\r\nTo: {OFFICE}\r\n"
         f"Subject: {subject}\r\nDate: {format_datetime(WHEN)}\r\n"
         f"Message-ID: {message_id}\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary="{boundary}"\r\n'
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        f'\tboundary="{boundary}"\r\n'
         f"Content-Transfer-Encoding: 8bit\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n"
-        f"--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"--{boundary}\r\nContent-Description: Notification\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
         "This is the mail system at host mx.region.example.org.\r\n\r\n"
-        f"--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"--{boundary}\r\nContent-Description: Delivery report\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
         "Reporting-MTA: dns; mx.region.example.org\r\nX-Postfix-Queue-ID: 3F2A1C0A1B\r\n"
         f"X-Postfix-Sender: rfc822; {OFFICE}\r\nArrival-Date: {format_datetime(WHEN)}\r\n"
         f"{per_recipient}\r\n"
         f"--{boundary}\r\nContent-Description: Undelivered Message Headers\r\n"
-        f"Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{returned}\r\n"
+        "Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{returned}\r\n"
         f"--{boundary}--\r\n"
     ).encode()
 
