@@ -64,7 +64,7 @@ def spravka_docx(status: LetterStatus) -> bytes:
         values = (
             str(number),
             row.organization or row.id,
-            answer_label(row),
+            answer_label(row, with_time=False),
             str(row.reminders),
             plain_state(row) + (f" ({deadline_note(row)})" if row.overdue else ""),
         )

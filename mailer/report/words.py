@@ -51,14 +51,15 @@ def local_time(stamp: str | None) -> str:
 
 
 def plain_state(row: StatusRow) -> str:
-    if row.overdue:
+    if row.overdue and row.state != "review":  # a message waits to be judged: that comes first
         return "срок истёк"
     return STATE_TITLES.get(row.state, row.state)
 
 
-def answer_label(row: StatusRow) -> str:
-    """The answer's own date, and its incoming number when it has one."""
-    day = local_time(row.replied_at)[:10]
+def answer_label(row: StatusRow, with_time: bool = True) -> str:
+    """The answer's own date (a hand mark's has no time), and its incoming number if any."""
+    stamp = row.replied_at or ""
+    day = local_time(stamp) if with_time and len(stamp) > 10 else local_time(stamp)[:10]
     if row.answer_number:
         return f"{day}, вх. № {row.answer_number}".strip(", ")
     return day
