@@ -269,7 +269,7 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
             extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
             files = f", вложений: {len(record.attachments)}" if record.attachments else ""
             click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
-    if not [r for r in summary.new if r.kind != "review"]:
+    if not [r for r in summary.new if r.kind not in ("review", "notice")]:
         click.echo("Новых ответов нет.")
     if summary.already_recorded:
         click.echo(f"Уже учтены раньше: {summary.already_recorded}.")

@@ -296,6 +296,12 @@ def check_outcome(workdir: Path, output: str) -> None:
     for rid, (state, matched_by) in EXPECTED.items():
         assert (rows[rid]["state"], rows[rid]["matched_by"]) == (state, matched_by), rid
     assert "5.1.1" in (rows["zadonsk"]["note"] or "")
+    # a reply keeps the message's own date, sender, Message-ID and subject as its evidence
+    assert rows["gryazi"]["replied_at"] == "2023-10-20T10:30:00+00:00"
+    evidence = str(rows["gryazi"]["evidence"])
+    for part in ("glava@gryazi.example.org", "<tb1@gryazi.example.org>", "«Re: "):
+        assert part in evidence, evidence
+    assert str(rows["lev-tolstoy"]["evidence"]).startswith("сервер принял: 250")
     assert rows["lev-tolstoy"]["read_at"]
     # review list: shown, never counted
     for sender in (
