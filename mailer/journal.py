@@ -534,8 +534,17 @@ class Journal:
             )
         ]
 
-    def letter_numbers(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in self.db.execute("SELECT key, reg_number FROM letters")}
+    def every_letter_number(self) -> list[tuple[str, str]]:
+        """(letter, number) for every number a letter was sent under: an edited version may
+        have had its number changed, and answers cite the one they received."""
+        return [
+            (row[0], row[1])
+            for row in self.db.execute(
+                "SELECT key, reg_number FROM letters UNION SELECT letter, "
+                "json_extract(facts, '$.number') FROM letter_versions "
+                "WHERE json_extract(facts, '$.number') IS NOT NULL"
+            )
+        ]
 
     def all_deliveries(self) -> list[Delivery]:
         return [_delivery(row) for row in self.db.execute("SELECT * FROM deliveries ORDER BY id")]

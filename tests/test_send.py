@@ -6,6 +6,7 @@ import asyncio
 import email.policy
 import io
 import itertools
+import json
 import shutil
 import sqlite3
 from email.header import decode_header, make_header
@@ -20,6 +21,7 @@ from mailer.docx import read_docx_text
 from mailer.settings import load_settings
 from mailer.smtp import Outcome, connect, transmit, wire_ready
 from tests.conftest import parse_strict, run
+from tests.mail_corpus import reply
 from tests.smtp_server import SmtpServer
 
 REG = "02-06-4425И38/10/-3327"
@@ -468,6 +470,22 @@ def test_an_edited_letter_stops_and_says_what_changed(
     assert versions["lipetsk"] == 1
     assert set(versions.values()) == {1, 2}
     assert sum(1 for v in versions.values() if v == 2) == 19
+    # answers citing either number are this letter's
+    export = workdir / "export"
+    export.mkdir()
+    for name, sender, number in (
+        ("1.eml", "glava@lipetsk.example.org", REG),
+        ("2.eml", "glava@volovo.example.org", "02-06-4425И38/10/-3328"),
+    ):
+        (export / name).write_bytes(
+            reply(
+                None, sender, f"На № {number} сообщаем.", subject="Ответ", message_id=f"<{name}@x>"
+            )
+        )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    status = run(["status", "quality-week", "--format", "json"])
+    states = {row["id"]: row["state"] for row in json.loads(status.output)}
+    assert (states["lipetsk"], states["volovo"], states["gryazi"]) == ("replied", "replied", "sent")
     # the next run compares with the version now sent: nothing to stop for
     quiet = run(["send", "quality-week", "--yes"], env=smtp_server.env())
     assert quiet.exit_code == 0, quiet.output

@@ -87,9 +87,10 @@ def report_words(block: Bounced) -> str:
 class Matcher:
     def __init__(self, journal: Journal) -> None:
         self.by_message_id = journal.known_message_ids()
-        numbers = journal.letter_numbers()
-        self.numbers = {letter: normalize_number(number) for letter, number in numbers.items()}
-        self.patterns = {letter: number_pattern(number) for letter, number in numbers.items()}
+        numbers = journal.every_letter_number()
+        self.letters = {letter for letter, _ in numbers}
+        self.numbers = {normalize_number(number) for _, number in numbers}
+        self.patterns = [(letter, number_pattern(number)) for letter, number in numbers]
         self.deliveries = journal.all_deliveries()
         self.by_address: dict[str, list[Delivery]] = {}
         self.by_domain: dict[tuple[str, str], list[Delivery]] = {}
@@ -115,14 +116,15 @@ class Matcher:
         if sender.rpartition("@")[2] in self.domains:
             return True
         normalized = normalize_number(subject)
-        return any(number in normalized for number in self.numbers.values())
+        return any(number in normalized for number in self.numbers)
 
     def _letters_cited(self, incoming: Incoming) -> list[str]:
         haystack = "\n".join([incoming.subject, incoming.text, *incoming.attachment_names])
-        return [letter for letter, pattern in self.patterns.items() if pattern.search(haystack)]
+        cited = [letter for letter, pattern in self.patterns if pattern.search(haystack)]
+        return list(dict.fromkeys(cited))
 
     def _cites_other(self, incoming: Incoming) -> bool:
-        ours = set(self.numbers.values())
+        ours = self.numbers
         for found in _ANY_NUMBER.findall(" ".join([incoming.subject, incoming.text])):
             if normalize_number(found) not in ours:
                 return True
@@ -233,7 +235,7 @@ class Matcher:
             self.by_message_id[i].letter for i in incoming.thread_ids if i in self.by_message_id
         ]
         claimed = incoming.returned_headers.get("X-Mailer-Letter", "")
-        if claimed in self.numbers:
+        if claimed in self.letters:
             letters.append(claimed)
         letters += self._letters_cited(incoming)
         return list(dict.fromkeys(letters))
