@@ -348,6 +348,7 @@ def mark(
     """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), снять отметку или
     ошибочный возврат, решить письмо на проверке."""
     from mailer.replies import track
+    from mailer.russian import date_numeric
 
     actions = replied + undo + delivered + not_an_answer
     actions += (review_id is not None) + (dismiss_id is not None)
@@ -383,12 +384,15 @@ def mark(
         return
     if replied:
         day = answer_date.date() if answer_date else None
-        record = track.mark_replied(settings, letter, recipient, note, incoming or None, day)
-        said = [f"вх. № {incoming}" if incoming else "", f"от {record.received_at}" if day else ""]
+        track.mark_replied(settings, letter, recipient, note, incoming or None, day)
+        said = [f"вх. № {incoming}" if incoming else "", f"от {date_numeric(day)}" if day else ""]
         extra = ", ".join(p for p in [*said, note] if p)
         click.echo(f"Отмечено: {recipient} ответил{f' ({extra})' if extra else ''}.")
         if not day:
-            click.echo("Дата ответа не указана (--date): в сводке будет дата отметки.")
+            click.echo(
+                "Дата ответа не указана (--date): в сводке она останется пустой. Чтобы её "
+                "добавить, снимите отметку (--undo) и внесите заново с --date."
+            )
         return
     count = track.unmark_replied(settings, letter, recipient)
     if count:

@@ -75,6 +75,16 @@ def answer_evidence(record: ReplyRecord) -> str:
     )
 
 
+def _answered_on(answer: ReplyRecord | None) -> str | None:
+    """The answer's own date; a hand mark without one has none (the day it was typed is not
+    the answer's date, and the evidence keeps it)."""
+    if answer is None:
+        return None
+    if answer.kind == "manual":
+        return answer.received_at
+    return answer.received_at or answer.recorded_at
+
+
 def _day(stamp: str | None) -> str:
     return stamp[:10] if stamp else "?"
 
@@ -92,11 +102,13 @@ def _derive(
     words = "; ".join(r.detail or "" for r in bounces) or None
     if bounces and undelivered(delivery, records):
         return "bounced", None, words, f"отчёт о недоставке: {words}"
+    # one address of several refused: delivered to the others, and said
+    refused = f"адрес не принял письмо: {words}" if words else None
     if delivery.state == "sent" and review:
         items = ", ".join(f"№ {r.id} от {r.sender}" for r in review)
-        return "review", None, words, f"на проверке: {items}"
+        return "review", None, refused, f"на проверке: {items}"
     if delivery.state == "sent":
-        return "sent", None, words, f"сервер принял: {delivery.smtp_response or ''}".strip()
+        return "sent", None, refused, f"сервер принял: {delivery.smtp_response or ''}".strip()
     return delivery.state, None, words, delivery.last_error
 
 
@@ -135,7 +147,7 @@ def letter_status(
                 organization=(recipient.organization or recipient.full_name) if recipient else "",
                 state=state,
                 sent_at=delivery.sent_at,
-                replied_at=(answer.received_at or answer.recorded_at) if answer else None,
+                replied_at=_answered_on(answer),
                 matched_by=answer.matched_by if answer else None,
                 reminders=len(sent_reminders),
                 last_reminder_at=sent_reminders[-1].sent_at if sent_reminders else None,
@@ -145,9 +157,10 @@ def letter_status(
                 overdue=days_left is not None and days_left < 0,
                 note=note or (delivery.last_error if state in ("failed", "uncertain") else None),
                 answer_number=answer.incoming_number if answer else None,
-                failed_addresses=(
-                    f"{', '.join(sorted(failed))}: {'; '.join(words)}" if failed else None
-                ),
+                # each report names its address with the server's words
+                failed_addresses=("; ".join(words) or ", ".join(sorted(failed)))
+                if failed
+                else None,
                 evidence=evidence,
                 version=delivery.version,
                 review=", ".join(str(r.id) for r in review) or None,

@@ -44,6 +44,8 @@ def local_time(stamp: str | None) -> str:
     """The journal keeps UTC; people read their own clock, in Russian order."""
     if not stamp:
         return ""
+    if len(stamp) == 10:  # a day with no time: an answer's date marked by hand
+        return ".".join(reversed(stamp.split("-")))
     try:
         return datetime.fromisoformat(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
     except ValueError:
@@ -59,7 +61,7 @@ def plain_state(row: StatusRow) -> str:
 def answer_label(row: StatusRow, with_time: bool = True) -> str:
     """The answer's own date (a hand mark's has no time), and its incoming number if any."""
     stamp = row.replied_at or ""
-    day = local_time(stamp) if with_time and len(stamp) > 10 else local_time(stamp)[:10]
+    day = local_time(stamp) if with_time else local_time(stamp)[:10]
     if row.answer_number:
         return f"{day}, вх. № {row.answer_number}".strip(", ")
     return day
