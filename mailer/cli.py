@@ -156,7 +156,14 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
 
 @cli.command()
 @click.argument("letter")
-@recipients_option
+@click.option(
+    "--recipients",
+    "-r",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Не нужен: напоминания идут тем, кому письмо ушло по журналу. Для журналов "
+    "старых версий — откуда взять ФИО и обращения получателей.",
+)
 @click.option(
     "--source",
     type=click.Path(path_type=Path),

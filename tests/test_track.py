@@ -750,3 +750,28 @@ def test_the_number_is_recognised_whatever_its_separators_became() -> None:
         "02-06-4425Н38/10/-3327",
     ):
         assert not pattern.search(other), other
+
+
+def test_a_plain_text_bounce_quoting_the_thread_is_not_an_answer(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    """Some servers bounce in plain text, without RFC 3464, and keep our thread headers."""
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        reply(
+            sent["terbuny"],
+            "MAILER-DAEMON@mx.terbuny.example.org",
+            "This message was created automatically by mail delivery software.\n"
+            "A message that you sent could not be delivered to one or more of its recipients.",
+            subject="Mail delivery failed: returning message to sender",
+            message_id="<plain@mx.terbuny.example.org>",
+        )
+    )
+    result = run(["track", "quality-week", "--source", str(export)])
+    assert result.exit_code == 0, result.output
+    assert "Ответы:" not in result.output
+    assert "Автоответы (ответом не считаются): 1" in result.output
+    row = status_rows()["terbuny"]
+    assert (row["state"], row["matched_by"]) == ("sent", None)

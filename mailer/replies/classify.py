@@ -96,6 +96,16 @@ def is_auto_reply(message: Message) -> bool:
     return bool(AUTO_SUBJECT.match(_header(message, "Subject")))
 
 
+# A mail system's own address: what it sends without RFC 3464 (a plain-text bounce) is never a
+# person's answer, even when it quotes our letter's thread headers.
+_MAIL_SYSTEM = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
+
+
+def _from_mail_system(sender: str) -> bool:
+    local = sender.partition("@")[0]
+    return local.startswith(_MAIL_SYSTEM)
+
+
 def _report_type(message: Message) -> str:
     if message.get_content_type() != "multipart/report":
         return ""
@@ -199,7 +209,7 @@ def parse_incoming(data: bytes) -> Incoming:
         kind = "read_receipt"
         ids, returned, _ = _returned_headers(message)
         thread_ids += ids
-    elif is_auto_reply(message):
+    elif is_auto_reply(message) or _from_mail_system(sender):
         kind = "auto_reply"
     else:
         kind = "reply"
