@@ -287,7 +287,7 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             click.echo(f"  {who}: {record.detail}")
     if summary.review:
-        name = summary.letter.folder.name
+        name = letter
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
             click.echo(f"  № {record.id}: {record.sender} «{record.subject}»: {record.detail}")

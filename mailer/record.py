@@ -60,6 +60,13 @@ def new_letter_key(journal: Journal, letter: Letter) -> str:
     return f"{letter.key}-{date}-{number}"
 
 
+def letter_argument(letter: Letter, letters_dir: Path) -> str:
+    """How to name the letter on the command line: its folder's name under the letters folder,
+    its path elsewhere (its journal key may differ from both)."""
+    folder = letter.folder.resolve()
+    return folder.name if folder.parent == letters_dir.resolve() else str(letter.folder)
+
+
 def as_recorded(letter: Letter, key: str) -> Letter:
     return dataclasses.replace(letter, key=key)
 

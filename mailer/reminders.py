@@ -27,7 +27,7 @@ from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.outcome import failed_addresses, review_for, undelivered
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient, RecipientList, load_recipients
-from mailer.record import open_for_reading, recorded_recipients, sent_letter
+from mailer.record import letter_argument, open_for_reading, recorded_recipients, sent_letter
 from mailer.render import Addressing
 from mailer.replies.track import TrackSummary, run_track
 from mailer.russian import date_numeric, filename_safe
@@ -76,7 +76,7 @@ def decide(
 ) -> tuple[list[Due], dict[str, str]]:
     """Who gets a reminder now, and why each of the others does not."""
     letter = prepared.letter
-    name = letter.folder.name
+    name = letter_argument(letter, prepared.settings.letters_dir)
     policy = letter.settings.reminder
     deliveries = journal.deliveries(letter.key)
     reminders = journal.reminders(letter.key)

@@ -12,7 +12,7 @@ from mailer.errors import ConfigError, InputError
 from mailer.journal import Delivery, Journal, ReplyRecord
 from mailer.letter import Letter
 from mailer.outcome import review_for
-from mailer.record import open_for_reading, sent_letter
+from mailer.record import letter_argument, open_for_reading, sent_letter
 from mailer.replies.attachments import safe_name, save_attachments
 from mailer.replies.classify import parse_incoming
 from mailer.replies.match import Matcher, body_search_term
@@ -167,13 +167,16 @@ def mark_delivered(settings: Settings, letter_name: str, recipient_id: str, note
         return journal.revoke_bounces(letter.key, delivery.id, note or "письмо доставлено")
 
 
-def _review_item(journal: Journal, letter: Letter, record_id: int) -> ReplyRecord:
+def _review_item(
+    settings: Settings, journal: Journal, letter: Letter, record_id: int
+) -> ReplyRecord:
     for record in journal.replies(letter.key):
         if record.id == record_id and record.kind == "review":
             return record
     raise InputError(
         f"Письма на проверке № {record_id} у письма «{letter.key}» нет (или оно уже решено).",
-        hint=f"Список на проверке показывает команда: mailer track {letter.folder.name}",
+        hint="Список на проверке показывает команда: mailer track "
+        + letter_argument(letter, settings.letters_dir),
     )
 
 
@@ -184,7 +187,7 @@ def accept_review(
     with open_for_reading(settings) as journal:
         letter = sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
-        item = _review_item(journal, letter, record_id)
+        item = _review_item(settings, journal, letter, record_id)
         said = f"письмо на проверке № {record_id} от {item.sender} принято как ответ"
         journal.accept_review(letter.key, record_id, delivery.id, f"{said}. {note}".strip(". "))
         return item
@@ -194,7 +197,7 @@ def dismiss_review_item(settings: Settings, letter_name: str, record_id: int) ->
     """A message on the review list is no one's answer (a stranger's, say)."""
     with open_for_reading(settings) as journal:
         letter = sent_letter(settings, letter_name, journal)
-        item = _review_item(journal, letter, record_id)
+        item = _review_item(settings, journal, letter, record_id)
         journal.dismiss_review(letter.key, [record_id], None)
         return item
 
