@@ -274,6 +274,10 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             how = MATCHED_BY.get(record.matched_by or "", record.matched_by or "")
             extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
+            if kind == "bounce" and record.delivery_id and record.failed_addresses:
+                emails = recipients[record.delivery_id].emails
+                if {e.lower() for e in emails} - set(record.failed_addresses):
+                    extra += " (остальные адреса получателя письмо приняли)"
             files = f", вложений: {len(record.attachments)}" if record.attachments else ""
             click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
     if not [r for r in summary.new if r.kind not in ("review", "notice")]:

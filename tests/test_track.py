@@ -775,3 +775,45 @@ def test_a_plain_text_bounce_quoting_the_thread_is_not_an_answer(
     assert "Автоответы (ответом не считаются): 1" in result.output
     row = status_rows()["terbuny"]
     assert (row["state"], row["matched_by"]) == ("sent", None)
+
+
+def test_not_delivered_only_when_every_address_refused(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    words = "smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound"
+    (export / "1.eml").write_bytes(
+        exchange_report(
+            sent["elets"],
+            [("priemnaya@elets.example.org", "failed", "5.1.10", words)],
+            message_id="<n1@elets.example.org>",
+        )
+    )
+    first = run(["track", "quality-week", "--source", str(export)])
+    assert "(остальные адреса получателя письмо приняли)" in first.output
+    assert status_rows()["elets"]["state"] == "sent"
+    (export / "2.eml").write_bytes(
+        exchange_report(
+            sent["elets"],
+            [("glava@elets.example.org", "failed", "5.2.2", "smtp;552 5.2.2 Mailbox full")],
+            message_id="<n2@elets.example.org>",
+        )
+    )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    row = status_rows()["elets"]
+    assert row["state"] == "bounced"
+    assert "RecipientNotFound" in str(row["failed_addresses"])
+    assert "Mailbox full" in str(row["failed_addresses"])
+    # a failure report for an address on no message we sent ties to nothing
+    (export / "3.eml").write_bytes(
+        exchange_report(
+            sent["lipetsk"],
+            [("someone@elsewhere.example.org", "failed", "5.1.1", "smtp;550 5.1.1 unknown")],
+            message_id="<n3@elets.example.org>",
+        )
+    )
+    third = run(["track", "quality-week", "--source", str(export)])
+    assert "не удалось связать" in third.output
+    assert status_rows()["lipetsk"]["state"] == "sent"
