@@ -27,7 +27,14 @@ from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.outcome import failed_addresses, review_for, undelivered
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient, RecipientList, load_recipients
-from mailer.record import letter_argument, open_for_reading, recorded_recipients, sent_letter
+from mailer.record import (
+    fingerprint,
+    letter_argument,
+    letter_facts,
+    open_for_reading,
+    recorded_recipients,
+    sent_letter,
+)
 from mailer.render import Addressing
 from mailer.replies.track import TrackSummary, run_track
 from mailer.russian import date_numeric, filename_safe
@@ -86,6 +93,9 @@ def decide(
         if record.delivery_id is not None:
             records.setdefault(record.delivery_id, []).append(record)
     review = [r for r in all_records if r.kind == "review"]
+    # the original goes again with each reminder: it must be the version the recipient got
+    current = fingerprint(letter_facts(letter))
+    versions = {number: print_ for number, print_, _ in journal.letter_versions(letter.key)}
     due: list[Due] = []
     skipped: dict[str, str] = {}
     for recipient in prepared.recipients:
@@ -114,6 +124,13 @@ def decide(
                 f"на проверке письмо № {item.id} от {item.sender} «{item.subject}»: если это "
                 f"ответ — mailer mark {name} {recipient.id} --review {item.id}, если нет — "
                 f"mailer mark {name} {recipient.id} --not-an-answer"
+            )
+            continue
+        got = delivery.version
+        if got is not None and versions.get(got) != current:
+            skipped[recipient.id] = (
+                f"получил редакцию {got} письма, а папка письма с тех пор изменилась: "
+                "напоминание приложило бы не то письмо, что ушло"
             )
             continue
         own = reminders.get(delivery.id, [])

@@ -515,3 +515,22 @@ def test_a_deadline_already_passed_is_said_by_check_and_send(
     ahead = run(["check", "quality-week"])
     assert "Срок ответа: 1 июня 2099 г." in ahead.output, ahead.output
     assert "уже прошёл" not in ahead.output
+
+
+def test_a_reminder_never_attaches_another_version_than_was_sent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    assert (
+        run(["send", "quality-week", "--only", "lipetsk", "--yes"], env=smtp_server.env()).exit_code
+        == 0
+    )
+    body = workdir / "letters" / "quality-week" / "body.j2"
+    body.write_text(body.read_text(encoding="utf-8") + "\nДополнение.\n", encoding="utf-8")
+    assert (
+        run(["send", "quality-week", "--new-version", "--yes"], env=smtp_server.env()).exit_code
+        == 0
+    )
+    remind = run(["remind", "quality-week", "--skip-track", "--dry-run", "--force"])
+    assert remind.exit_code == 0, remind.output
+    assert "lipetsk: получил редакцию 1 письма" in remind.output
+    assert "Получат напоминание (19)" in remind.output
