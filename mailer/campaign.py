@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,8 +89,8 @@ class Prepared:
 def recipients_path(letter: Letter, explicit: Path | None) -> Path:
     if explicit is not None:
         return explicit
-    if letter.settings.recipients:
-        return letter.folder / letter.settings.recipients
+    if letter.recipients_file is not None:
+        return letter.recipients_file
     return DEFAULT_RECIPIENTS
 
 
@@ -266,6 +267,14 @@ def plan_send(
             f"Для --new-address: у получателей {', '.join(sorted(not_moved))} адрес в списке "
             "тот же, что в журнале, или письмо им ещё не уходило. Ничего не отправлено."
         )
+    logging.getLogger("mailer.campaign").info(
+        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s; новые адреса: %s",
+        prepared.letter.key,
+        [r.id for r in plan.to_send],
+        plan.already_sent,
+        plan.uncertain + plan.interrupted,
+        list(plan.readdress),
+    )
     return plan
 
 

@@ -65,7 +65,7 @@ def _check_existing(path: Path) -> None:
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise JournalError(f"Журнал {path} не читается: {exc}.", hint=KEEP_HINT) from None
+        raise JournalError.from_fault(exc, path) from None
     if not head:
         raise JournalError(
             f"Журнал {path} пуст (0 байт): файл обрезан или испорчен. Программа не будет "
@@ -74,7 +74,8 @@ def _check_existing(path: Path) -> None:
         )
     if head != SQLITE_HEADER:
         raise JournalError(
-            f"Журнал {path} не открывается: это не файл журнала рассылок.", hint=KEEP_HINT
+            f"Журнал {path} недоступен: журнал повреждён (это не база данных журнала).",
+            hint=KEEP_HINT,
         )
 
 
@@ -112,11 +113,7 @@ class Journal:
                 )
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(
-                f"Журнал {path} не открывается: {exc}.",
-                hint="Проверьте путь MAILER_DB и права на запись. Если файл повреждён, "
-                "не удаляйте его: в нём записано, кому письма уже ушли.",
-            ) from None
+            raise JournalError.from_fault(exc, path) from None
         except OSError as exc:
             raise JournalError(f"Журнал {path} не создаётся: {exc}.") from None
 

@@ -33,7 +33,7 @@ class StatusRow:
     days_left: int | None  # against the deadline, while unanswered; negative when overdue
     overdue: bool
     note: str | None
-    answer_number: str | None = None  # the answer's incoming registration number
+    incoming_number: str | None = None  # the answer's incoming registration number
     failed_addresses: str | None = None  # the addresses that refused, with the server's words
     evidence: str | None = None  # what the state rests on: a message, a mark, a server's answer
     version: int | None = None  # of the letter this recipient was sent
@@ -156,7 +156,7 @@ def letter_status(
                 days_left=days_left,
                 overdue=days_left is not None and days_left < 0,
                 note=note or (delivery.last_error if state in ("failed", "uncertain") else None),
-                answer_number=answer.incoming_number if answer else None,
+                incoming_number=answer.incoming_number if answer else None,
                 # each report names its address with the server's words
                 failed_addresses=("; ".join(words) or ", ".join(sorted(failed)))
                 if failed

@@ -40,7 +40,7 @@ def test_a_newer_journal_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(JournalError, match="не открывается"):
+    with pytest.raises(JournalError, match="журнал повреждён"):
         Journal(path)
 
 
@@ -137,7 +137,7 @@ def test_an_unreadable_journal_is_refused(workdir: Path, smtp_server: SmtpServer
     (workdir / "journal.db").mkdir()  # something there that cannot be read as a file
     result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
     assert result.exit_code == 6, result.output
-    assert "не читается" in result.output
+    assert "недоступен" in result.output
     assert smtp_server.handler.messages == []
 
 

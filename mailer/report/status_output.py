@@ -32,8 +32,8 @@ def status_table(status: LetterStatus) -> str:
             parts.append(f"напоминаний: {row.reminders}")
         if row.days_left is not None:
             parts.append(deadline_note(row))
-        if row.answer_number:
-            parts.append(f"вх. № {row.answer_number}")
+        if row.incoming_number:
+            parts.append(f"вх. № {row.incoming_number}")
         if row.read_at:
             parts.append(f"прочитано {local_time(row.read_at)}")
         if row.note:

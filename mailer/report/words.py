@@ -58,15 +58,6 @@ def plain_state(row: StatusRow) -> str:
     return STATE_TITLES.get(row.state, row.state)
 
 
-def answer_label(row: StatusRow, with_time: bool = True) -> str:
-    """The answer's own date (a hand mark's has no time), and its incoming number if any."""
-    stamp = row.replied_at or ""
-    day = local_time(stamp) if with_time else local_time(stamp)[:10]
-    if row.answer_number:
-        return f"{day}, вх. № {row.answer_number}".strip(", ")
-    return day
-
-
 def deadline_note(row: StatusRow) -> str:
     if row.days_left is None:
         return ""
