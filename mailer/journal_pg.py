@@ -47,6 +47,8 @@ _DDL_TYPES = [
     (re.compile(r"\b(DATETIME|TIMESTAMP|DATE)\b", re.I), "TEXT"),
     (re.compile(r"\)\s*(WITHOUT\s+ROWID|STRICT)(\s*,\s*(WITHOUT\s+ROWID|STRICT))?\s*$", re.I), ")"),
 ]  # fmt: skip
+# json_extract(column, '$.name'), a text field of a JSON document: PostgreSQL's ->> operator
+_JSON_FIELD = re.compile(r"\bjson_extract\s*\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)", re.I)
 _DDL = re.compile(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)\b", re.I)
 _CREATE = re.compile(
     r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(\s*(\w+)\s+INTEGER\s+PRIMARY\s+KEY",
@@ -64,6 +66,7 @@ _UNSUPPORTED = re.compile(
 def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
     """SQLite's SQL as PostgreSQL's, and the identity column an INSERT returns for
     ``lastrowid``. ``identity`` (table to its INTEGER PRIMARY KEY column) learns new tables."""
+    sql = _JSON_FIELD.sub(r"(\1::json ->> '\2')", sql)
     if _UNSUPPORTED.search(sql):
         raise sqlite3.NotSupportedError(f"SQLite-only statement, no PostgreSQL form: {sql}")
     if created := _CREATE.match(sql):
@@ -79,6 +82,7 @@ def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
     out = "".join(pieces).rstrip().rstrip(";")
     returning = None
     if inserted := _INSERT.match(out):
+        out = _qualify_upsert(out, inserted.group(2))
         if inserted.group(1):
             out = out.replace(inserted.group(0), f"INSERT INTO {inserted.group(2)}", 1)
             out += " ON CONFLICT DO NOTHING"
@@ -88,6 +92,35 @@ def translate(sql: str, identity: dict[str, str]) -> tuple[str, str | None]:
             if returning:
                 out += f" RETURNING {returning}"
     return out, returning
+
+
+_UPSERT = re.compile(r"\bDO\s+UPDATE\s+SET\b", re.I)
+_BARE_NAME = re.compile(r"(?<![\w.%])([A-Za-z_]\w*)(?![\w(.])")
+_NOT_COLUMNS = {
+    "and", "or", "not", "null", "is", "in", "case", "when", "then", "else", "end", "true",
+    "false", "excluded", "where", "returning", "distinct", "from", "like", "between",
+}  # fmt: skip
+
+
+def _qualify_upsert(sql: str, table: str) -> str:
+    """In "ON CONFLICT ... DO UPDATE SET a = f(b)", SQLite reads a bare b as the row's own
+    column; PostgreSQL calls it ambiguous beside excluded.b: name the table."""
+    found = _UPSERT.search(sql)
+    if not found:
+        return sql
+    head, tail = sql[: found.end()], sql[found.end() :]
+    pieces = _QUOTED.split(tail)
+    for index in range(0, len(pieces), 2):
+        pieces[index] = _BARE_NAME.sub(
+            lambda n: (
+                n.group(1)
+                if n.group(1).lower() in _NOT_COLUMNS
+                or re.match(r"\s*=(?!=)", n.string[n.end() :])  # the column being set
+                else f"{table}.{n.group(1)}"
+            ),
+            pieces[index],
+        )
+    return head + "".join(pieces)
 
 
 class PgCursor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import functools
+import json
 import re
 import sqlite3
 import threading
@@ -22,9 +23,13 @@ from mailer.journal import MIGRATIONS, Journal, ReplyRecord
 from mailer.journal_engine import describe
 from mailer.journal_pg import translate
 from mailer.outbox import GroupCommit
+from tests.conftest import run
 from tests.pg_server import PgServer, query
+from tests.smtp_server import SmtpServer
 
 BOTH_ENGINES = True
+# a test of the SQLite file itself
+SQLITE_ONLY = pytest.mark.parametrize("journal_db", ["sqlite"], indirect=True)
 
 
 def test_migrations_are_recorded_and_applied_once(journal_db: str) -> None:
@@ -219,7 +224,7 @@ def _every_method(journal_db: str) -> None:
         journal.ledger(b).sending()
         journal.ledger(b).uncertain("обрыв")
         assert journal.letters_overview() == [("l", "Тема 2", "7", "2023-10-12", 2, 1)]
-        assert journal.letter_numbers() == {"l": "7"}
+        assert dict(journal.every_letter_number()) == {"l": "7"}
         assert [d.recipient_id for d in journal.all_deliveries()] == ["a", "b"]
 
         journal.add_reminders([(a, 1, "<r1@x>")])
@@ -264,6 +269,25 @@ def _every_method(journal_db: str) -> None:
         journal.lock("l")
         journal.unlock()
         assert journal.events(b)[-1] == ("pending", "451")
+
+        # the record (issue 10): versions, readdressing, bounces and review judged by hand
+        assert journal.add_letter_version("l", "f1", '{"number": "7"}') == 1
+        assert journal.add_letter_version("l", "f2", '{"number": "7-1"}') == 2
+        assert [v[0] for v in journal.letter_versions("l")] == [1, 2]
+        assert sorted(journal.every_letter_number()) == [("l", "7"), ("l", "7-1")]
+        journal.assign_version([a, b], 2)
+        assert {d.version for d in journal.deliveries("l").values()} == {2}
+        assert journal.letters_index()[0][:2] == ("l", "7")
+        journal.readdress(journal.deliveries("l")["b"], ("b2@x.org",), None, "<b2@x>")
+        assert journal.deliveries("l")["b"].emails == ("b2@x.org",)
+        bounce = ReplyRecord("l", a, "<bn@y>", "bounce", "bounced address", None, None, None)
+        journal.record_reply(bounce)
+        assert journal.revoke_bounces("l", a, "дошло") == 1
+        review2 = ReplyRecord("l", None, "<rv2@y>", "review", None, "a2@x.org", "?", None)
+        journal.record_reply(review2)
+        (pending,) = [r for r in journal.replies("l") if r.kind == "review"]
+        assert pending.id is not None
+        assert journal.accept_review("l", pending.id, a, "ответ")
 
 
 def test_every_statement_of_the_journal_translates() -> None:
@@ -331,9 +355,9 @@ def test_a_failed_statement_rolls_its_transaction_back(journal_db: str) -> None:
     with Journal(journal_db) as journal:
         with pytest.raises(sqlite3.IntegrityError):
             twice()
-        assert journal.letter_numbers() == {}
+        assert dict(journal.every_letter_number()) == {}
         journal.ensure_letter("x", "Тема", "5", "2023-10-12")
-        assert journal.letter_numbers() == {"x": "5"}
+        assert dict(journal.every_letter_number()) == {"x": "5"}
 
 
 def test_translation_of_sqlite_statements() -> None:
@@ -358,6 +382,9 @@ def test_translation_of_sqlite_statements() -> None:
     assert translate("CREATE TABLE u (k TEXT PRIMARY KEY, at DATETIME) WITHOUT ROWID", {})[0] == (
         "CREATE TABLE u (k TEXT PRIMARY KEY, at TEXT)"
     )
+    assert translate("SELECT json_extract(facts, '$.number') FROM v", identity)[0] == (
+        "SELECT (facts::json ->> 'number') FROM v"
+    )
     assert translate("SELECT n FROM t WHERE n IS ? AND b IS NOT ?", identity)[0] == (
         "SELECT n FROM t WHERE n IS NOT DISTINCT FROM %s AND b IS DISTINCT FROM %s"
     )
@@ -370,3 +397,115 @@ def test_translation_of_sqlite_statements() -> None:
                         "SELECT datetime('now')", "SELECT group_concat(n) FROM t"]:  # fmt: skip
         with pytest.raises(Exception, match="SQLite-only"):
             translate(sqlite_only, identity)
+
+
+@SQLITE_ONLY
+def test_an_empty_journal_file_is_refused_and_nothing_is_sent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    journal = workdir / "journal.db"
+    journal.write_bytes(b"")  # a journal cut to 0 bytes is not "nothing sent yet"
+    for args in (["send", "quality-week", "--yes"], ["status", "quality-week"], ["letters"]):
+        result = run(args, env=smtp_server.env())
+        assert result.exit_code == 6, (args, result.output)
+        assert "пуст (0 байт)" in result.output
+        assert "Traceback" not in result.output
+    assert smtp_server.handler.messages == []
+    assert journal.read_bytes() == b""
+
+
+@SQLITE_ONLY
+def test_an_unreadable_journal_is_refused(workdir: Path, smtp_server: SmtpServer) -> None:
+    (workdir / "journal.db").mkdir()  # something there that cannot be read as a file
+    result = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert result.exit_code == 6, result.output
+    assert "недоступен" in result.output
+    assert smtp_server.handler.messages == []
+
+
+@SQLITE_ONLY
+def test_commands_that_only_read_never_create_a_journal(workdir: Path) -> None:
+    journal = workdir / "journal.db"
+    for args in (
+        ["status", "quality-week"],
+        ["report", "quality-week"],
+        ["track", "quality-week", "--source", str(workdir)],
+        ["mark", "quality-week", "lipetsk", "--replied"],
+        ["remind", "quality-week", "--skip-track"],
+    ):
+        result = run(args)
+        assert result.exit_code == 3, (args, result.output)
+        assert "ещё не отправлялось" in result.output
+    assert run(["letters"]).exit_code == 0
+    assert not journal.exists()
+    assert not list(workdir.glob("journal.db*"))
+
+
+@SQLITE_ONLY
+def test_a_journal_of_the_previous_schema_is_upgraded_with_its_record(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    """A journal written by schema 3: its letter, sends, bounce, hand mark and reminder are kept,
+    and every command works on it."""
+    path = workdir / "journal.db"
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute(
+            "CREATE TABLE schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for version, name, statements in MIGRATIONS[:3]:
+            for statement in statements:
+                db.execute(statement)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?, 'x')", (version, name))
+        at = "2023-10-12T09:00:00.000+00:00"
+        db.execute(
+            "INSERT INTO letters VALUES ('quality-week', 'О Всемирной неделе качества', "
+            "'02-06-4425И38/10/-3327', '2023-10-12', ?)",
+            (at,),
+        )
+        for number, (rid, email) in enumerate(
+            [
+                ("lipetsk", "glava@lipetsk.example.org"),
+                ("zadonsk", "glava@zadonsk.example.org"),
+                ("gryazi", "glava@gryazi.example.org"),
+            ],
+            start=1,
+        ):
+            db.execute(
+                "INSERT INTO deliveries (id, letter, recipient_id, emails, message_id, state, "
+                "attempts, created_at, updated_at, sent_at) "
+                "VALUES (?, 'quality-week', ?, ?, ?, 'sent', 1, ?, ?, ?)",
+                (number, rid, email, f"<{rid}@economy.example.org>", at, at, at),
+            )
+        db.execute(
+            "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, detail, "
+            "recorded_at) VALUES ('quality-week', 2, '<b@r>', 'bounce', 'bounced address', "
+            "'glava@zadonsk.example.org: 5.1.1 User unknown', ?)",
+            (at,),
+        )
+        db.execute(
+            "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, detail, "
+            "received_at, recorded_at) VALUES ('quality-week', 3, '<m@x>', 'manual', 'manual', "
+            "'СЭД', ?, ?)",
+            (at, at),
+        )
+        db.execute(
+            "INSERT INTO reminders (delivery_id, sequence, message_id, state, created_at, "
+            "updated_at, sent_at) VALUES (1, 1, '<r1@economy.example.org>', 'sent', ?, ?, ?)",
+            (at, at, at),
+        )
+    with Journal(path) as journal:
+        assert journal.schema_version() == max(v for v, _, _ in MIGRATIONS)
+        assert journal.known_message_ids()["<r1@economy.example.org>"].recipient_id == "lipetsk"
+    status = run(["status", "quality-week", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    rows = {row["id"]: row for row in json.loads(status.output)}
+    assert (rows["lipetsk"]["state"], rows["lipetsk"]["reminders"]) == ("sent", 1)
+    assert rows["zadonsk"]["state"] == "bounced"
+    assert rows["gryazi"]["state"] == "replied"
+    assert rows["lipetsk"]["organization"] == "Городской округ город Липецк"  # from the list
+    # the next send knows who already has the letter: the other 17 only
+    sent = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert sent.exit_code == 0, sent.output
+    assert "Уже отправлено раньше: 3" in sent.output
+    assert len(smtp_server.handler.messages) == 17
