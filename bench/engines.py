@@ -43,8 +43,12 @@ def send(folder: Path, db: str, letter: str = "quality-week") -> float:
 def four_at_once(folder: Path, server: PgServer) -> tuple[float, list[float]]:
     """Four operators, four letters, one journal: wall time of all, and of each."""
     for n in range(OPERATORS):
-        if not (folder / "letters" / f"letter-{n}").exists():
-            shutil.copytree(folder / "letters" / "quality-week", folder / "letters" / f"letter-{n}")
+        copy = folder / "letters" / f"letter-{n}"
+        if not copy.exists():  # four letters: each its own registration number
+            shutil.copytree(folder / "letters" / "quality-week", copy)
+            toml = copy / "letter.toml"
+            text = toml.read_text(encoding="utf-8")
+            toml.write_text(text.replace("/-3327", f"/-{5000 + n}"), encoding="utf-8")
     db = server.new_database()
     with sink() as (port, counted):
         start = time.perf_counter()

@@ -655,7 +655,9 @@ def test_delivery_reports_as_postfix_and_exchange_send_them(
     assert status_rows()["zadonsk"]["state"] == "replied"
 
 
-def test_a_wrong_bounce_is_undone_with_history(workdir: Path, smtp_server: SmtpServer) -> None:
+def test_a_wrong_bounce_is_undone_with_history(
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
+) -> None:
     sent = send_sample(workdir, smtp_server, {})
     export = workdir / "export"
     export.mkdir()
@@ -678,7 +680,7 @@ def test_a_wrong_bounce_is_undone_with_history(workdir: Path, smtp_server: SmtpS
     # the same report read again is not recorded again
     assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
     assert status_rows()["izmalkovo"]["state"] == "sent"
-    with Journal(workdir / "journal.db") as journal:
+    with Journal(journal_db) as journal:
         delivery = journal.deliveries("quality-week")["izmalkovo"]
         history = journal.events(delivery.id)
     assert ("bounce", history[-2][1]) == history[-2]
