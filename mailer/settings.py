@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = None
     imap_verify_cert: bool = True
 
+    # Incoming mail: the largest message read whole (larger ones are classified from their
+    # start; their attachments stay in the mailbox), and the authserv-id of the office's own
+    # server in Authentication-Results (RFC 8601): unset, those headers are not looked at
+    max_message_mb: int = Field(default=50, ge=1, le=2048)
+    authserv_id: str | None = None
+
     sender: str | None = None
     reply_to: str | None = None
 
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def imap_port_effective(self) -> int:
         return self.imap_port or IMAP_PORTS[self.imap_security]
+
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mb * 1024 * 1024
 
     @property
     def imap_configured(self) -> bool:

@@ -197,3 +197,62 @@ def parse_incoming(data: bytes) -> Incoming:
         returned_headers=returned,
         message=message,
     )
+
+
+# The parsing boundary: whatever the bytes, one Incoming or one Unreadable, never a crash.
+MAX_DEPTH = 30  # MIME levels; real mail has a handful
+_STRUCTURE = re.compile(
+    rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))|^--([^\r\n]{1,200}?)--[ \t]*\r?$',
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class Unreadable(Exception):
+    """A message that cannot be parsed or classified; the reason in plain Russian."""
+
+
+def mime_depth(data: bytes) -> int:
+    """How deep the multiparts nest, from the boundaries declared and closed, without the
+    parser's recursion (which a thousand levels turn into a RecursionError)."""
+    open_boundaries: list[bytes] = []
+    deepest = 0
+    for found in _STRUCTURE.finditer(data):
+        declared = found[1] or found[2]
+        if declared:
+            open_boundaries.append(declared)
+            deepest = max(deepest, len(open_boundaries))
+        elif found[3] in open_boundaries:
+            del open_boundaries[open_boundaries.index(found[3]) :]
+    return deepest
+
+
+def read_incoming(data: bytes) -> Incoming:
+    """parse_incoming, bounded: too deep a nesting or any parser error is an Unreadable."""
+    depth = mime_depth(data)
+    if depth > MAX_DEPTH:
+        raise Unreadable(
+            f"части письма вложены друг в друга на {depth} уровней (больше {MAX_DEPTH})"
+        )
+    try:
+        incoming = parse_incoming(data)
+        if incoming.message is not None:
+            _walk_bounded(incoming.message)
+    except RecursionError:
+        raise Unreadable("части письма вложены друг в друга слишком глубоко") from None
+    except Unreadable:
+        raise
+    except Exception as exc:  # hostile bytes may break the parser anywhere
+        raise Unreadable(f"письмо не удалось разобрать ({type(exc).__name__})") from None
+    return incoming
+
+
+def _walk_bounded(message: Message) -> None:
+    stack: list[tuple[Message, int]] = [(message, 1)]
+    while stack:
+        part, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise Unreadable(f"части письма вложены друг в друга глубже {MAX_DEPTH} уровней")
+        payload = part.get_payload() if part.is_multipart() else None
+        for sub in payload if isinstance(payload, list) else []:
+            if isinstance(sub, Message):
+                stack.append((sub, level + 1))
