@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mailer.errors import MailerError
+from mailer.guard import terminal_text
 
 # Only click and the errors load at start-up, so that `mailer --help` is instant; each command
 # imports the core it needs.
 if TYPE_CHECKING:
+    from mailer.journal import ReplyRecord
     from mailer.outbox import SendSummary
     from mailer.settings import Settings
 
@@ -198,7 +200,7 @@ def remind(
     if plan.skipped:
         click.echo(f"Не получат напоминание ({len(plan.skipped)}):")
         for rid, reason in plan.skipped.items():
-            click.echo(f"  {rid}: {reason}")
+            click.echo(f"  {rid}: {terminal_text(reason, limit=500)}")
     if not plan.due:
         click.echo("Напоминать некому.")
         return
@@ -260,21 +262,33 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         for record in records:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             how = MATCHED_BY.get(record.matched_by or "", record.matched_by or "")
-            extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
+            extra = (
+                f" — {terminal_text(record.detail)}" if record.detail and kind != "reply" else ""
+            )
             files = f", вложений: {len(record.attachments)}" if record.attachments else ""
-            click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
+            click.echo(f"  {who}: {_from_mail(record)} ({how}{files}){extra}")
     if not [r for r in summary.new if r.kind != "review"]:
         click.echo("Новых ответов нет.")
+    if summary.large:
+        click.echo(
+            f"Письма больше {settings.max_message_mb} МБ прочитаны без вложений, вложения "
+            f"остались в почтовом ящике: {terminal_text(', '.join(summary.large))}."
+        )
     if summary.already_recorded:
         click.echo(f"Уже учтены раньше: {summary.already_recorded}.")
     if summary.review:
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
-            click.echo(f"  {record.sender} «{record.subject}»: {record.detail}")
+            click.echo(f"  {_from_mail(record)}: {terminal_text(record.detail)}")
         click.echo(
             "Если это ответ, отметьте его: mailer mark "
             f'{summary.letter.key} ID_ПОЛУЧАТЕЛЯ --replied --note "…"'
         )
+
+
+def _from_mail(record: ReplyRecord) -> str:
+    """Sender and subject as a message gave them: anything in them may be hostile."""
+    return f"{terminal_text(record.sender)} «{terminal_text(record.subject)}»"
 
 
 @cli.command()
@@ -525,7 +539,7 @@ def _report_sending(
         if items:
             click.echo(f"{title} ({len(items)}):")
             for rid, detail in items:
-                click.echo(f"  {rid}: {detail}")
+                click.echo(f"  {rid}: {terminal_text(detail)}")
     if summary.uncertain or summary.recovered:
         click.echo(uncertain_hint())
     if summary.failed or summary.deferred:

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from mailer.files import write_new_file
+from mailer.guard import xlsx_text_only
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
@@ -90,6 +91,7 @@ def workbook(status: LetterStatus) -> bytes:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
+    xlsx_text_only(sheet)  # a list cell, a note or a bounce reading "=…" stays text
     sheet.auto_filter.ref = f"A{header_row}:K{header_row + len(status.rows)}"
     out = io.BytesIO()
     book.save(out)
