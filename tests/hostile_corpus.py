@@ -30,12 +30,16 @@ def deep_nesting(sender: str, levels: int = 1000) -> bytes:
             + f"\r\n--b{level}--\r\n".encode()
         )
     return (
-        f"From: {sender}\r\nTo: {OFFICE}\r\nSubject: Re: nested\r\n"
-        f"Date: {format_datetime(WHEN)}\r\nMessage-ID: <deep@attacker.example>\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="top"\r\n\r\n'
-        "--top\r\n"
-    ).encode() + body + b"\r\n--top--\r\n"
+        (
+            f"From: {sender}\r\nTo: {OFFICE}\r\nSubject: Re: nested\r\n"
+            f"Date: {format_datetime(WHEN)}\r\nMessage-ID: <deep@attacker.example>\r\n"
+            "MIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="top"\r\n\r\n'
+            "--top\r\n"
+        ).encode()
+        + body
+        + b"\r\n--top--\r\n"
+    )
 
 
 def encoded_word(text: str) -> str:
