@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from pathlib import Path
-from typing import Any
 
 from mailer import imap
 from mailer.errors import InputError, ServerError
 from mailer.journal import Journal
-from mailer.replies import mbox
+from mailer.replies import fetch_response, mbox
+from mailer.replies.fetch_response import FetchedMessage
 from mailer.settings import Settings
 
 HEADER_FIELDS = "FROM SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE"
@@ -118,17 +118,14 @@ class ImapSource:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 client.logout()
 
-    def _fetch(self, client: imaplib.IMAP4, uids: str, items: str) -> dict[int, dict[bytes, Any]]:
-        """A UID FETCH, its answer parsed whole by imapclient's parser (the UID may come
-        before or after the data, RFC 3501 allows either), keyed by UID. A message the
-        answer gives no UID for is left out, so it stays pending."""
-        from imapclient.response_parser import parse_fetch_response
-
+    def _fetch(self, client: imaplib.IMAP4, uids: str, items: str) -> dict[int, FetchedMessage]:
+        """A UID FETCH, its answer read whole (the UID may come before or after the data,
+        RFC 3501 allows either), keyed by UID. A message the answer gives no UID for is left
+        out, so it stays pending."""
         status, rows = client.uid("FETCH", uids, items)
         if status != "OK":
             raise ServerError(f"Почтовый ящик не выдал письма ({status}): {rows!r:.200}.")
-        parsed = parse_fetch_response(rows, uid_is_key=False)
-        return {int(v[b"UID"]): v for v in parsed.values() if isinstance(v.get(b"UID"), int)}
+        return {m.uid: m for m in fetch_response.parse(rows) if m.uid is not None}
 
     def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[RawMessage]:
         folder = self.settings.imap_folder
@@ -157,9 +154,8 @@ class ImapSource:
                     continue
                 self.stats.seen += 1
                 self.stats.headers_fetched += 1
-                every[uid] = int(row.get(b"RFC822.SIZE") or 0)
-                raw = next((v for k, v in row.items() if k.startswith(b"BODY[")), b"")
-                fields = header_fields(raw if isinstance(raw, bytes) else b"")
+                every[uid] = row.size or 0
+                fields = header_fields(row.item("BODY[") or b"")
                 thread = _MSGID.findall(
                     f"{fields.get('in-reply-to', '')} {fields.get('references', '')}"
                 )
@@ -178,11 +174,11 @@ class ImapSource:
         for batch in _batches(small, sizes, self.limit):
             got = self._fetch(client, ",".join(map(str, batch)), "(UID RFC822.SIZE BODY.PEEK[])")
             for uid in batch:
-                item = got.pop(uid, {})
-                body = item.get(b"BODY[]")
-                size = int(item.get(b"RFC822.SIZE") or 0)
-                if not isinstance(body, bytes):
+                item = got.pop(uid, None)
+                body = item.item("BODY[]") if item else None
+                if item is None or body is None:
                     continue
+                size = item.size or len(body)
                 if size > self.limit:  # found too big only now: read as one
                     sizes[uid] = size
                     continue
@@ -191,13 +187,12 @@ class ImapSource:
                 self._pending.discard(uid)
         for uid in sorted(u for u in sizes if sizes[u] > self.limit and u in self._pending):
             partial = f"(UID RFC822.SIZE BODY.PEEK[]<0.{HEAD_BYTES}>)"
-            item = self._fetch(client, str(uid), partial).get(uid, {})
-            head = next((v for k, v in item.items() if k.startswith(b"BODY[]")), None)
-            if not isinstance(head, bytes):
+            item = self._fetch(client, str(uid), partial).get(uid)
+            head = item.item("BODY[]") if item else None
+            if item is None or head is None:
                 continue
             self.stats.bodies_fetched += 1
-            size = int(item.get(b"RFC822.SIZE") or 0)
-            yield RawMessage(f"UID {uid}", head, size, whole=False)
+            yield RawMessage(f"UID {uid}", head, item.size or sizes[uid], whole=False)
             self._pending.discard(uid)
         self._scanned = True
 
