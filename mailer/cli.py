@@ -271,9 +271,11 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         click.echo("Новых ответов нет.")
     if summary.large:
         click.echo(
-            f"Письма больше {settings.max_message_mb} МБ прочитаны без вложений, вложения "
-            f"остались в почтовом ящике: {terminal_text(', '.join(summary.large))}."
+            f"Письма больше {settings.max_message_mb} МБ (MAILER_MAX_MESSAGE_MB) прочитаны "
+            "по началу, их вложения не сохранены и остались в почтовом ящике:"
         )
+        for where in summary.large:
+            click.echo(f"  {terminal_text(where)}")
     if summary.already_recorded:
         click.echo(f"Уже учтены раньше: {summary.already_recorded}.")
     if summary.review:

@@ -9,11 +9,12 @@ that no record names, which the next run takes for the same message instead of w
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterable
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 from mailer.files import free_name
@@ -35,13 +36,26 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+def _decoded(part: Message) -> object:
+    """A part's bytes. Base64 (nearly every attachment) is decoded in one step: the email
+    package first splits it into a list of lines, several times the file's size."""
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        text = part.get_payload()
+        if isinstance(text, str) and text.isascii():
+            try:
+                return binascii.a2b_base64(text)
+            except binascii.Error:
+                pass  # bad padding and the like: the email package copes
+    return part.get_payload(decode=True)
+
+
 def stage(message: EmailMessage, folder: Path) -> list[tuple[Path, str]]:
     """Each attachment written whole under a temporary name in FOLDER: (that file, the name
     it is to have)."""
     staged: list[tuple[Path, str]] = []
     root = folder.resolve()
     for part in message.iter_attachments():
-        payload = part.get_payload(decode=True)
+        payload = _decoded(part)
         if not isinstance(payload, bytes):
             continue
         root.mkdir(parents=True, exist_ok=True)

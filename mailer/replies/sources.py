@@ -66,8 +66,8 @@ def iter_files(path: Path, stats: ScanStats, limit: int) -> Iterator[RawMessage]
     else:
         for span in mbox.spans(path):
             stats.seen += 1
-            stats.bodies_fetched += 1
             size = span.end - span.start
+            stats.bodies_fetched += size <= limit
             yield RawMessage(
                 f"{path.name}, письмо № {span.number}",
                 mbox.read_span(path, span, limit if size > limit else size),
@@ -78,8 +78,8 @@ def iter_files(path: Path, stats: ScanStats, limit: int) -> Iterator[RawMessage]
         return
     for file in files:
         stats.seen += 1
-        stats.bodies_fetched += 1
         size = file.stat().st_size
+        stats.bodies_fetched += size <= limit
         with file.open("rb") as handle:
             data = handle.read(HEAD_BYTES if size > limit else size)
         yield RawMessage(str(file), data, size, whole=size <= limit)
@@ -191,7 +191,6 @@ class ImapSource:
             head = item.item("BODY[]") if item else None
             if item is None or head is None:
                 continue
-            self.stats.bodies_fetched += 1
             yield RawMessage(f"UID {uid}", head, item.size or sizes[uid], whole=False)
             self._pending.discard(uid)
         self._scanned = True
