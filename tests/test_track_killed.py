@@ -115,3 +115,70 @@ def test_killed_by_a_signal_again_and_again(workdir: Path, smtp_server: SmtpServ
     final = _mailer(["-m", "mailer", "track", "quality-week", "--source", "export"], workdir)
     assert final.returncode == 0, final.stderr
     _check_files(workdir, files)
+
+
+# Runs `mailer track` with its address space capped (RLIMIT_AS): reading a message whole, as
+# track did, would need several times its size.
+LIMITED = """
+import resource, sys
+cap = int(sys.argv[1]) * 1024 * 1024
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+from mailer.cli import main
+sys.argv = ["mailer", "track", "quality-week", "--source", "export"]
+main()
+"""
+
+
+def _big_reply(path: Path, original: str, sender: str, megabytes: int, name: str) -> bytes:
+    """A reply with one attachment of MEGABYTES, written in pieces; returns a piece of it."""
+    import base64
+
+    piece = os.urandom(57 * 1024)
+    encoded = base64.encodebytes(piece).replace(b"\n", b"\r\n")
+    with path.open("wb") as out:
+        out.write(
+            (
+                f"From: {sender}\r\nTo: ed@economy.example.org\r\nSubject: Re: отчёт\r\n"
+                f"Message-ID: <{name}@big.example>\r\nIn-Reply-To: {original}\r\n"
+                "Date: Mon, 23 Oct 2023 10:00:00 +0300\r\nMIME-Version: 1.0\r\n"
+                'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+                "Content-Type: text/plain; charset=utf-8\r\n\r\nОтчёт во вложении.\r\n--b\r\n"
+                "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+                f'Content-Disposition: attachment; filename="{name}.pdf"\r\n\r\n'
+            ).encode()
+        )
+        for _ in range(megabytes * 1024 * 1024 // len(piece)):
+            out.write(encoded)
+        out.write(b"--b--\r\n")
+    return piece
+
+
+def test_a_large_attachment_under_a_memory_limit(workdir: Path, smtp_server: SmtpServer) -> None:
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    _big_reply(
+        export / "1.eml", str(sent["gryazi"]["Message-ID"]), "glava@gryazi.example.org", 120, "big"
+    )
+    piece = _big_reply(
+        export / "2.eml", str(sent["volovo"]["Message-ID"]), "glava@volovo.example.org", 7, "small"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", LIMITED, "300"],
+        cwd=workdir,
+        env={**os.environ, "MAILER_DB": str(workdir / "journal.db"), "MAILER_MAX_MESSAGE_MB": "10"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Ответы: 2" in done.stdout, done.stdout
+    # over the limit: still the recipient's answer, its file left in the mailbox, and said so
+    assert "больше 10 МБ" in done.stdout
+    assert "1.eml" in done.stdout
+    assert not (workdir / "replies" / "quality-week" / "gryazi").exists()
+    saved = (workdir / "replies" / "quality-week" / "volovo" / "small.pdf").read_bytes()
+    assert saved == piece * (7 * 1024 * 1024 // len(piece))
+    status = run(["status", "quality-week", "--format", "json"])
+    states = {row["id"]: row["state"] for row in __import__("json").loads(status.output)}
+    assert states["gryazi"] == states["volovo"] == "replied"
