@@ -73,6 +73,8 @@ class Responder(socketserver.StreamRequestHandler):
             self.send(f"* {number} FETCH (RFC822.SIZE {size} {name} {{{len(data)}}}\r\n")
             self.send(data)
             self.send(f" UID {uid})\r\n")
+            # an unsolicited flag change for the same message, as servers send them
+            self.send(f"* {number} FETCH (FLAGS (\\Seen) UID {uid})\r\n")
 
 
 def _uids(spec: str, highest: int) -> set[int]:

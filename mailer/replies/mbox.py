@@ -62,7 +62,10 @@ def _starts(handle: BinaryIO) -> Iterator[tuple[int, int]]:
         line = lookahead.pop(0) if lookahead else handle.readline()
         if not line:
             return
-        candidate = previous_blank and line.startswith(b"From ") and _SEPARATOR.match(line)
+        # the file's first line is a separator whatever its date looks like
+        candidate = line.startswith(b"From ") and (
+            offset == 0 or (previous_blank and _SEPARATOR.match(line))
+        )
         if candidate:
             while len(lookahead) < _HEADER_LOOKAHEAD:
                 more = handle.readline()

@@ -125,7 +125,16 @@ class ImapSource:
         status, rows = client.uid("FETCH", uids, items)
         if status != "OK":
             raise ServerError(f"Почтовый ящик не выдал письма ({status}): {rows!r:.200}.")
-        return {m.uid: m for m in fetch_response.parse(rows) if m.uid is not None}
+        by_uid: dict[int, FetchedMessage] = {}
+        for message in fetch_response.parse(rows):
+            if message.uid is None:
+                continue
+            # an unsolicited FETCH (a flag change) may name the same UID: merged, not replacing
+            known = by_uid.setdefault(message.uid, message)
+            if known is not message:
+                known.literals.update(message.literals)
+                known.size = known.size or message.size
+        return by_uid
 
     def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[RawMessage]:
         folder = self.settings.imap_folder
