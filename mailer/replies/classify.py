@@ -246,7 +246,7 @@ def read_incoming(data: bytes) -> Incoming:
     depth = mime_depth(data)
     if depth > MAX_DEPTH:
         raise Unreadable(
-            f"части письма вложены друг в друга на {depth} уровней (больше {MAX_DEPTH})"
+            f"глубина вложенности частей письма {depth}, а допустимо не больше {MAX_DEPTH}"
         )
     try:
         incoming = parse_incoming(data)
@@ -266,7 +266,7 @@ def _walk_bounded(message: Message) -> None:
     while stack:
         part, level = stack.pop()
         if level > MAX_DEPTH:
-            raise Unreadable(f"части письма вложены друг в друга глубже {MAX_DEPTH} уровней")
+            raise Unreadable(f"глубина вложенности частей письма больше допустимой ({MAX_DEPTH})")
         payload = part.get_payload() if part.is_multipart() else None
         for sub in payload if isinstance(payload, list) else []:
             if isinstance(sub, Message):
