@@ -11,23 +11,27 @@ layout imaplib gives is regular enough to read directly: a message is either one
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-_START = re.compile(rb"^(\d+) \(")
-_UID = re.compile(rb"(?:^|[ (])UID (\d+)(?=[ )])", re.IGNORECASE)
-_SIZE = re.compile(rb"(?:^|[ (])RFC822\.SIZE (\d+)(?=[ )])", re.IGNORECASE)
+_START = re.compile(rb"(\d+) \(")
+# the numbers we read, wherever they stand among the items
+_NUMBERS = re.compile(rb"(?:^|[ (])(UID|RFC822\.SIZE) (\d+)(?=[ )])", re.IGNORECASE)
 
 
-@dataclass
 class FetchedMessage:
-    sequence: int
-    uid: int | None = None
-    size: int | None = None
-    literals: dict[str, bytes] = field(default_factory=dict)
+    __slots__ = ("literals", "sequence", "size", "uid")
+
+    def __init__(self, sequence: int) -> None:
+        self.sequence = sequence
+        self.uid: int | None = None
+        self.size: int | None = None
+        self.literals: dict[str, bytes] = {}
 
     def item(self, prefix: str) -> bytes | None:
         """The first literal whose name starts with PREFIX ("BODY[" or "BODY[]")."""
         return next((v for k, v in self.literals.items() if k.startswith(prefix)), None)
+
+
+_names: dict[bytes, str] = {}
 
 
 def _literal_name(line: bytes) -> tuple[str, bytes]:
@@ -39,35 +43,37 @@ def _literal_name(line: bytes) -> tuple[str, bytes]:
     bracket = line.rfind(b"[", 0, end)
     before = bracket if bracket >= 0 else end
     start = max(line.rfind(b" ", 0, before), line.rfind(b"(", 0, before)) + 1
-    return line[start:end].decode("ascii", "replace").upper(), line[:start]
+    raw = line[start:end]
+    name = _names.get(raw)
+    if name is None:
+        name = _names[raw] = raw.decode("ascii", "replace").upper()
+    return name, line[:start]
+
+
+def _numbers(message: FetchedMessage, text: bytes) -> None:
+    for item, value in _NUMBERS.findall(text):
+        if item.upper() == b"UID":
+            message.uid = int(value)
+        else:
+            message.size = int(value)
 
 
 def parse(rows: list[bytes | tuple[bytes, bytes] | None]) -> list[FetchedMessage]:
     messages: list[FetchedMessage] = []
-    text: list[bytes] = []
-
-    def finish() -> None:
-        if messages and text:
-            joined = b"".join(text)
-            uid, size = _UID.search(joined), _SIZE.search(joined)
-            messages[-1].uid = int(uid[1]) if uid else None
-            messages[-1].size = int(size[1]) if size else None
-        text.clear()
-
+    current: FetchedMessage | None = None
     for row in rows:
         if row is None:
             continue
         line = row[0] if isinstance(row, tuple) else row
         start = _START.match(line)
         if start:
-            finish()
-            messages.append(FetchedMessage(int(start[1])))
+            current = FetchedMessage(int(start[1]))
+            messages.append(current)
             line = line[start.end() - 1 :]
-        elif not messages:
+        elif current is None:
             continue
         if isinstance(row, tuple):
             name, line = _literal_name(line)
-            messages[-1].literals[name] = row[1]
-        text.append(line)
-    finish()
+            current.literals[name] = row[1]
+        _numbers(current, line)
     return messages
