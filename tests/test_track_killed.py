@@ -18,6 +18,8 @@ from tests.mail_corpus import reply
 from tests.smtp_server import SmtpServer
 from tests.test_track import send_sample
 
+pytestmark = pytest.mark.slow  # kills, large files, a memory cap
+
 REPLIERS = ("gryazi", "volovo", "dankov", "elets", "lipetsk", "usman")
 
 # Runs `mailer track` with one step of saving replaced by a sudden death (os._exit: no
