@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sqlite3
 import zipfile
@@ -211,3 +212,47 @@ def test_nesting_beyond_the_limit_is_unreadable_not_a_crash(levels: int) -> None
     with pytest.raises(Unreadable):
         read_incoming(deep_nesting("a@b.example", levels))
     assert read_incoming(deep_nesting("a@b.example", 5)).sender == "a@b.example"
+
+
+def test_fetches_are_bounded_by_total_size() -> None:
+    from mailer.replies.sources import BATCH, _batches
+
+    sizes = {1: 400, 2: 400, 3: 300, 4: 900, 5: 100, 6: 1000}
+    assert list(_batches(sorted(sizes), sizes, 1000)) == [[1, 2], [3], [4, 5], [6]]
+    many = dict.fromkeys(range(1, 1200), 1)
+    assert [len(b) for b in _batches(sorted(many), many, 10**9)] == [BATCH, BATCH, 199]
+
+
+def test_a_message_over_the_limit_over_imap(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    from tests.mail_corpus import reply
+
+    sent = send_sample(workdir, smtp_server, dovecot.env())
+    big = os.urandom(1_500_000)
+    dovecot.append(
+        reply(
+            sent["gryazi"],
+            "glava@gryazi.example.org",
+            "Отчёт во вложении.",
+            message_id="<big@gryazi.example.org>",
+            attachments=[("отчёт.pdf", big)],
+        )
+    )
+    dovecot.append(
+        reply(
+            sent["volovo"],
+            "glava@volovo.example.org",
+            "Отчёт во вложении.",
+            message_id="<small@volovo.example.org>",
+            attachments=[("отчёт.pdf", big[:300_000])],
+        )
+    )
+    result = run(["track", "quality-week"], env=dovecot.env(MAILER_MAX_MESSAGE_MB="1"))
+    assert result.exit_code == 0, result.output
+    assert "Ответы: 2" in result.output, result.output
+    assert "больше 1 МБ" in result.output
+    assert "  UID 1" in result.output
+    folder = workdir / "replies" / "quality-week"
+    assert not (folder / "gryazi").exists()
+    assert (folder / "volovo" / "отчёт.pdf").read_bytes() == big[:300_000]
