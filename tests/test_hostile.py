@@ -44,6 +44,15 @@ def test_file_names_fit_255_bytes_in_any_script_and_keep_the_extension() -> None
     assert file_name("\x1b[31m.bashrc") == "bashrc"
 
 
+def test_names_made_from_a_list_fit_too() -> None:
+    from mailer.russian import filename_safe
+
+    organization = "Муниципальное бюджетное общеобразовательное учреждение " * 5
+    name = "001 " + filename_safe(f"Письмо 12.10.2023 № 02-06 — {organization}") + ".docx"
+    assert len(name.encode()) <= 255
+    assert name.endswith("учреждение.docx") or name.endswith(".docx")
+
+
 def test_csv_cells_that_start_a_formula_are_text() -> None:
     for value in ("=1+2", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert csv_cell(value) == "'" + value
