@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mailer.files import free_name
 from mailer.guard import file_name
+from mailer.replies.classify import Unreadable
 
 PARTIAL = ".mailer-partial-"
 
@@ -54,17 +55,25 @@ def stage(message: EmailMessage, folder: Path) -> list[tuple[Path, str]]:
     it is to have)."""
     staged: list[tuple[Path, str]] = []
     root = folder.resolve()
-    for part in message.iter_attachments():
-        payload = _decoded(part)
-        if not isinstance(payload, bytes):
-            continue
-        root.mkdir(parents=True, exist_ok=True)
-        temporary = root / f"{PARTIAL}{secrets.token_hex(8)}"
-        with temporary.open("xb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        staged.append((temporary, safe_name(str(part.get_filename() or "вложение"))))
+    try:
+        for part in message.iter_attachments():
+            try:
+                payload = _decoded(part)
+                name = safe_name(str(part.get_filename() or "вложение"))
+            except Exception as exc:  # a part the email package cannot read: hostile bytes
+                raise Unreadable(f"вложение не удалось прочитать ({type(exc).__name__})") from None
+            if not isinstance(payload, bytes):
+                continue
+            root.mkdir(parents=True, exist_ok=True)
+            temporary = root / f"{PARTIAL}{secrets.token_hex(8)}"
+            staged.append((temporary, name))
+            with temporary.open("xb") as out:
+                out.write(payload)
+                out.flush()
+                os.fsync(out.fileno())
+    except BaseException:
+        discard(path for path, _ in staged)
+        raise
     return staged
 
 

@@ -106,10 +106,15 @@ def _record(
     try:
         incoming = read_incoming(raw.data)
         matches = matcher.match(incoming)
+        message = incoming.message
+        forged = authres.failures(message, settings.authserv_id) if message else []
     except Unreadable as exc:
         _record_unreadable(journal, letter, raw, str(exc), source, summary)
         return
-    forged = authres.failures(incoming.message, settings.authserv_id) if incoming.message else []
+    except Exception as exc:  # a header the email package chokes on only when it is read
+        reason = f"письмо не удалось разобрать ({type(exc).__name__})"
+        _record_unreadable(journal, letter, raw, reason, source, summary)
+        return
     for match in matches:
         if match.kind == "unrelated" or match.letter != letter.key:
             continue
@@ -122,14 +127,7 @@ def _record(
             detail = "; ".join(
                 f"{b.address}: {b.status} {b.diagnostic}".strip() for b in incoming.bounced
             )
-        doubts = []
-        if forged:
-            doubts.append(f"подлинность отправителя не подтверждена ({', '.join(forged)})")
-        if raw.cut:
-            doubts.append(
-                "в выгрузке mbox письмо разрезано строкой «From …» в тексте: часть письма или "
-                "его вложений может быть в соседнем; откройте его в почтовой программе"
-            )
+        doubts = _doubts(forged, raw)
         if doubts and kind != "review":
             kind, delivery, matched_by = "review", None, None
             detail = "; ".join(doubts)
@@ -142,7 +140,11 @@ def _record(
                 summary.large.append(raw.where)
             elif not raw.cut:
                 sub = safe_name(delivery.recipient_id) if delivery else REVIEW_FOLDER
-                staged = stage(incoming.message, settings.replies_dir / letter.key / sub)
+                try:
+                    staged = stage(incoming.message, settings.replies_dir / letter.key / sub)
+                except Unreadable as exc:
+                    _record_unreadable(journal, letter, raw, str(exc), source, summary)
+                    return
                 saved = place(staged, referenced)
         record = ReplyRecord(
             letter=letter.key,
@@ -162,6 +164,19 @@ def _record(
             referenced.update(record.attachments)
         else:
             discard(p for p in saved if str(p) not in referenced)
+
+
+def _doubts(forged: list[str], raw: RawMessage) -> list[str]:
+    """Why a message that looks like an answer may not be counted as one."""
+    doubts = []
+    if forged:
+        doubts.append(f"подлинность отправителя не подтверждена ({', '.join(forged)})")
+    if raw.cut:
+        doubts.append(
+            "в выгрузке mbox письмо разрезано строкой «From …» в тексте: часть письма или "
+            "его вложений может быть в соседнем; откройте его в почтовой программе"
+        )
+    return doubts
 
 
 def _too_large(settings: Settings, raw: RawMessage) -> str:
