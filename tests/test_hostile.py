@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailer.guard import csv_cell, file_name, terminal_text
 from mailer.journal import Journal
@@ -42,6 +44,24 @@ def test_file_names_fit_255_bytes_in_any_script_and_keep_the_extension() -> None
     assert file_name("../../etc/passwd") == "passwd"
     assert file_name("CON.txt") == "_CON.txt"
     assert file_name("\x1b[31m.bashrc") == "bashrc"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_text_comes_out_safe(text: str) -> None:
+    shown = terminal_text(text)
+    assert not CONTROL.search(shown)
+    assert "\x1b" not in shown
+    assert len(shown) <= 200
+    name = file_name(text)
+    assert name
+    assert len(name.encode()) <= 255
+    assert "/" not in name
+    assert "\\" not in name
+    assert name not in (".", "..")
+    assert not name.startswith(".")
+    cell = csv_cell(text)
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
 def test_names_made_from_a_list_fit_too() -> None:
