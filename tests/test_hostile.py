@@ -281,7 +281,7 @@ def test_a_message_over_the_limit_over_imap(
     assert result.exit_code == 0, result.output
     assert "Ответы: 2" in result.output, result.output
     assert "больше 1 МБ" in result.output
-    assert "  UID 1" in result.output
+    assert "  папка INBOX, UID 1" in result.output
     folder = workdir / "replies" / "quality-week"
     assert not (folder / "gryazi").exists()
     assert (folder / "volovo" / "отчёт.pdf").read_bytes() == big[:300_000]

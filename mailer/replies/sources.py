@@ -192,7 +192,7 @@ class ImapSource:
                     sizes[uid] = size
                     continue
                 self.stats.bodies_fetched += 1
-                yield RawMessage(f"UID {uid}", body, size)
+                yield RawMessage(f"папка {folder}, UID {uid}", body, size)
                 self._pending.discard(uid)
         for uid in sorted(u for u in sizes if sizes[u] > self.limit and u in self._pending):
             partial = f"(UID RFC822.SIZE BODY.PEEK[]<0.{HEAD_BYTES}>)"
@@ -200,7 +200,9 @@ class ImapSource:
             head = item.item("BODY[]") if item else None
             if item is None or head is None:
                 continue
-            yield RawMessage(f"UID {uid}", head, item.size or sizes[uid], whole=False)
+            yield RawMessage(
+                f"папка {folder}, UID {uid}", head, item.size or sizes[uid], whole=False
+            )
             self._pending.discard(uid)
         self._scanned = True
 
