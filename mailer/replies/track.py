@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Iterator
@@ -42,6 +43,9 @@ class TrackSummary:
     review: list[ReplyRecord] = field(default_factory=list)
     recipients: dict[int, Delivery] = field(default_factory=dict)
     large: list[str] = field(default_factory=list)  # where: over the size limit, files left
+
+
+log = logging.getLogger("mailer.track")
 
 
 def _sent_letter(settings: Settings, letter_name: str, journal: Journal) -> Letter:
@@ -116,6 +120,17 @@ def _record(
         _record_unreadable(journal, letter, raw, reason, source, summary)
         return
     for match in matches:
+        # the --verbose transcript: what each message was taken for, and why (its text is
+        # someone else's: written with repr, never as terminal control sequences)
+        log.info(
+            "%s от %r %r: %s (получатель %s; %s)",
+            incoming.message_id,
+            incoming.sender,
+            incoming.subject,
+            match.kind,
+            match.delivery.recipient_id if match.delivery else "не определён",
+            match.matched_by or match.detail or "",
+        )
         if match.kind == "unrelated" or match.letter != letter.key:
             continue
         if journal.has_reply(letter.key, incoming.message_id):
