@@ -98,7 +98,8 @@ def _check_outcome(workdir: Path, output: str, where_deep: str) -> None:
     assert "не удалось прочитать письмо" in output, output
     assert where_deep in output, output
     # forged: never an answer, never a bounce; on review with the reason
-    assert rows["dankov"]["state"] == "sent"
+    assert rows["dankov"]["state"] == "review"  # from the recipient's address: theirs to settle
+    assert rows["dankov"]["replied_at"] is None
     assert rows["zadonsk"]["state"] == "sent"
     assert "spf=fail, dmarc=fail" in output, output
     assert "dkim=fail" in output, output
