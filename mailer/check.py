@@ -11,11 +11,13 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailer.campaign import prepare
+from mailer.campaign import Prepared, prepare
+from mailer.certificate import MARK_HEADING, MARK_TITLE
 from mailer.docx import read_docx_text
 from mailer.letter import Letter
 from mailer.russian import date_numeric
 from mailer.settings import Settings
+from mailer.signing import describe, letter_documents, verify_documents
 
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}
 SIZES_PT = (12.0, 14.0)
@@ -30,6 +32,7 @@ class CheckReport:
     recipients: int
     documents_checked: int
     problems: list[str] = field(default_factory=list)
+    signature: list[str] = field(default_factory=list)  # what was found about the signatures
 
     @property
     def ok(self) -> bool:
@@ -83,29 +86,43 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     }
     if letter.blank is None:
         required["наименование организации"] = letter.organization.name_lines[0]
-    mark = s.signature
+    mark = letter.mark
     if mark is not None:
-        required["отметка об электронной подписи"] = "ДОКУМЕНТ ПОДПИСАН"
-        required["номер сертификата"] = f"Сертификат {mark.certificate}"
-        required["владелец сертификата"] = f"Владелец {mark.owner}"
-        required["срок действия сертификата"] = (
-            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}"
-        )
-        if not mark.valid_from <= reg.date <= mark.valid_to:
-            problems.append(
-                f"сертификат подписи действителен с {date_numeric(mark.valid_from)} по "
-                f"{date_numeric(mark.valid_to)}, а письмо датировано {date_numeric(reg.date)}"
-            )
+        required["отметка об электронной подписи"] = MARK_HEADING[0]
+        required["номер сертификата"] = mark.certificate_line
+        required["владелец сертификата"] = mark.owner_line
+        required["срок действия сертификата"] = mark.validity_line
     for what, expected in required.items():
         if expected not in text:
             problems.append(f"нет реквизита «{what}»: «{expected}»")
+    if mark is None and any(line in text for line in MARK_HEADING):
+        problems.append(f"отметка «{MARK_TITLE}» у письма, которое не подписывается")
     return problems
+
+
+def _check_signatures(prepared: Prepared, report: CheckReport) -> None:
+    """A signed letter: every document's signature, verified as `send` verifies it."""
+    certificate = prepared.letter.certificate
+    if certificate is None:
+        report.signature.append("письмо не подписывается: отметки об электронной подписи нет")
+        return
+    documents = list(letter_documents(prepared, prepared.recipients))
+    signed, problems = verify_documents(prepared, documents)
+    report.problems += [f"подпись: {p}" for p in problems]
+    report.signature.append(
+        f"подписи проверены: {len(signed)} из {len(documents)} ({describe(certificate)})"
+    )
+    chains = sorted({s.verified.chain for s in signed.values() if s.verified.chain})
+    report.signature += chains or [
+        "доверие к цепочке сертификатов не проверялось (не задан MAILER_SIGNATURE_CA_FILE)"
+    ]
 
 
 def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> CheckReport:
     prepared = prepare(settings, letter_name, recipients)  # the list and every letter's text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
+    _check_signatures(prepared, report)
     if prepared.shared_docx is not None:
         group = prepared.renderer.group_addressing()
         report.problems += inspect_docx(

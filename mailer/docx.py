@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mailer.certificate import MARK_HEADING, SignatureMark
 from mailer.errors import LetterError
 from mailer.letter import Letter
 from mailer.russian import date_numeric
@@ -76,11 +77,13 @@ class DocxLetter:
         *,
         title: str | None = None,
         registration: tuple[str, dt.date | None] | None = None,
+        mark: SignatureMark | None = None,
     ) -> None:
         """``title`` and ``registration`` (number, date) replace the letter's own, for a
-        reminder that is a letter of its own."""
+        reminder that is a letter of its own. ``mark``: the electronic-signature mark, for a
+        document that is sent only beside a verified signature; None: no mark."""
         self.letter = letter
-        document_xml, static_zip = _build_skeleton(letter, title, registration)
+        document_xml, static_zip = _build_skeleton(letter, title, registration, mark)
         self._package = _Package(static_zip)
         body_at = document_xml.index(BODY)
         p_start = max(
@@ -237,7 +240,10 @@ def _cell_paragraph(
 
 
 def _build_skeleton(
-    letter: Letter, title_text: str | None, registration: tuple[str, dt.date | None] | None
+    letter: Letter,
+    title_text: str | None,
+    registration: tuple[str, dt.date | None] | None,
+    mark: SignatureMark | None,
 ) -> tuple[str, bytes]:
     """Lay out the letter with python-docx; return document.xml and a ZIP of every other part."""
     import docx
@@ -345,21 +351,15 @@ def _build_skeleton(
     pos_cell, mark_cell, name_cell = sign.rows[0].cells
     _cell_paragraph(pos_cell, settings.signatory.position, first=True)
     pos_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    mark = settings.signature
     if mark is not None:
         _set_cell_borders(mark_cell, visible=True)
-        _cell_paragraph(
-            mark_cell, "ДОКУМЕНТ ПОДПИСАН", size=SMALL_PT, bold=True, align="center", first=True
-        )
-        _cell_paragraph(mark_cell, "ЭЛЕКТРОННОЙ ПОДПИСЬЮ", size=SMALL_PT, bold=True, align="center")
+        for index, line in enumerate(MARK_HEADING):
+            _cell_paragraph(
+                mark_cell, line, size=SMALL_PT, bold=True, align="center", first=index == 0
+            )
         _cell_paragraph(mark_cell, "", size=SMALL_PT)
-        _cell_paragraph(mark_cell, f"Сертификат {mark.certificate}", size=SMALL_PT)
-        _cell_paragraph(mark_cell, f"Владелец {mark.owner}", size=SMALL_PT)
-        _cell_paragraph(
-            mark_cell,
-            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}",
-            size=SMALL_PT,
-        )
+        for line in mark.lines:
+            _cell_paragraph(mark_cell, line, size=SMALL_PT)
     _cell_paragraph(name_cell, settings.signatory.name, align="right", first=True)
     name_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 

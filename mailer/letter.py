@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mailer.certificate import Certificate, SignatureMark, load_certificate
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
 
@@ -43,19 +44,28 @@ class Signatory(_Model):
     name: str = Field(min_length=1)
 
 
-class SignatureMark(_Model):
-    """The electronic-signature mark (отметка об электронной подписи)."""
+class SignatureSettings(_Model):
+    """A signed letter: the signer's certificate, from which the mark is drawn, and the folder
+    where the documents to sign and their detached signatures (.sig) are kept."""
 
-    certificate: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
-    valid_from: dt.date
-    valid_to: dt.date
+    certificate_file: str = Field(min_length=1)
+    folder: str = Field(default="signed", min_length=1)
+    # Hand-typed values of older letter folders: kept only if they equal the certificate's.
+    certificate: str | None = None
+    owner: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _period(self) -> SignatureMark:
-        if self.valid_to < self.valid_from:
-            raise ValueError("срок действия сертификата кончается раньше, чем начинается")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "certificate_file" not in data:
+            raise ValueError(
+                'укажите файл сертификата подписавшего: certificate_file = "имя.cer" '
+                "(DER или PEM, в папке письма); номер сертификата, владелец и срок действия "
+                "в отметке об электронной подписи берутся из него"
+            )
+        return data
 
 
 class Executor(_Model):
@@ -95,26 +105,31 @@ class LetterSettings(_Model):
     deadline_working_days: int | None = Field(default=None, ge=1, le=250)
     deadline_on_day_off: bool = False
     signatory: Signatory
-    signature: SignatureMark | None = None
+    signature: SignatureSettings | None = None
     executor: Executor
     group: GroupAddress | None = None
     attachments: list[str] = []
-    signature_file: str | None = None
     recipients: str | None = None
     read_receipt: bool = False
     email_subject: str | None = None
     reminder: ReminderPolicy = ReminderPolicy()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_signature_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "signature_file" in data:
+            raise ValueError(
+                "поле signature_file больше не используется: подписанное письмо описывает раздел "
+                "[signature] (certificate_file и папка подписей folder), файлы .sig лежат в этой "
+                "папке рядом с подписанными документами"
+            )
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:
         if self.mode == "list" and self.group is None:
             raise ValueError(
                 'для письма «по списку» (mode = "list") нужен раздел [group] с адресатом'
-            )
-        if self.signature_file and self.mode != "list":
-            raise ValueError(
-                "файл подписи (signature_file) прикладывается только к письму «по списку»: "
-                "персональные письма каждому получателю разные"
             )
         if self.deadline and self.deadline < self.registration.date:
             raise ValueError("срок ответа (deadline) раньше даты письма")
@@ -146,8 +161,20 @@ class Letter:
     settings: LetterSettings
     organization: Organization
     attachments: tuple[Path, ...]
-    signature_file: Path | None
     blank: Path | None
+    # The signer's certificate of a signed letter; None: unsigned, no mark.
+    certificate: Certificate | None = None
+
+    @property
+    def mark(self) -> SignatureMark | None:
+        """The electronic-signature mark its documents carry, or None for an unsigned letter.
+        A marked document is sent only beside a signature verified over its bytes."""
+        return SignatureMark.of(self.certificate) if self.certificate else None
+
+    @property
+    def signing_folder(self) -> Path | None:
+        signature = self.settings.signature
+        return self.folder / signature.folder if signature else None
 
     @cached_property
     def deadline(self) -> dt.date | None:
@@ -289,11 +316,7 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
     attachments = tuple(
         _existing_file(folder, name, "Файл приложения") for name in settings.attachments
     )
-    signature_file = (
-        _existing_file(folder, settings.signature_file, "Файл электронной подписи")
-        if settings.signature_file
-        else None
-    )
+    certificate = _signer_certificate(folder, settings)
     blank = (
         _existing_file(folder.parent, organization.blank, "Бланк организации")
         if organization.blank
@@ -305,6 +328,62 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         settings=settings,
         organization=organization,
         attachments=attachments,
-        signature_file=signature_file,
         blank=blank,
+        certificate=certificate,
     )
+
+
+def _inside(folder: Path, name: str, what: str) -> Path:
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise LetterError(f"{what} «{name}» должен лежать в папке письма {folder}.")
+    return path
+
+
+def _signer_certificate(folder: Path, settings: LetterSettings) -> Certificate | None:
+    signature = settings.signature
+    if signature is None:
+        return None
+    where = folder / SETTINGS_FILE
+    _inside(folder, signature.folder, "Папка подписей (signature.folder)")
+    path = _inside(folder, signature.certificate_file, "Файл сертификата")
+    if not path.is_file():
+        raise LetterError(
+            f"Файл сертификата подписавшего «{signature.certificate_file}» не найден "
+            f"(искали {path}; указан в {where}, раздел [signature])."
+        )
+    certificate = load_certificate(path)
+    typed = []
+    if signature.certificate is not None and not _same_serial(
+        signature.certificate, certificate.serial_number
+    ):
+        typed.append(
+            f"номер сертификата {signature.certificate}, в сертификате {certificate.serial}"
+        )
+    if signature.owner is not None and _folded(signature.owner) != _folded(certificate.owner):
+        typed.append(f"владелец «{signature.owner}», в сертификате «{certificate.owner}»")
+    for label, value, actual in (
+        ("действителен с", signature.valid_from, certificate.valid_from),
+        ("действителен по", signature.valid_to, certificate.valid_to),
+    ):
+        if value is not None and value != actual:
+            typed.append(f"{label} {date_numeric(value)}, в сертификате {date_numeric(actual)}")
+    if typed:
+        raise LetterError(
+            f"В {where} (раздел [signature]) данные отметки не совпадают с сертификатом "
+            f"{path.name}:\n" + "\n".join(f"  {line}" for line in typed),
+            hint="Уберите эти поля: отметка берётся из файла сертификата.",
+        )
+    return certificate
+
+
+def _same_serial(typed: str, serial: int) -> bool:
+    digits = "".join(typed.split())
+    try:
+        return int(digits, 16) == serial
+    except ValueError:
+        return False
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold().replace("ё", "е")

@@ -119,7 +119,8 @@ class Renderer:
                 "deadline_note": self.letter.deadline_note,
                 "citation": self.letter.citation,
                 "signatory": s.signatory,
-                "signature": s.signature,
+                # the mark's data when the letter is signed, None otherwise
+                "signature": self.letter.mark,
                 "executor": s.executor,
                 "mode": s.mode,
                 "group": s.group,

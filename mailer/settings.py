@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     db: Path = Path("mailer.db")
     letters_dir: Path = Path("letters")
     replies_dir: Path = Path("replies")
+    # CA certificates to report the signer's certificate chain against (trust is not required)
+    signature_ca_file: Path | None = None
 
     @property
     def smtp_port_effective(self) -> int:
