@@ -99,7 +99,7 @@ class TestCA:
         serial = next(_serials)
         (self.folder / "serial").write_text(f"{serial:X}\n")
         certificate = self.folder / f"{name}.pem"
-        signing = ["-selfsign", "-keyfile", key] if issuer is None else []
+        signing: list[str | Path] = ["-selfsign", "-keyfile", key]
         if issuer is not None:
             signing = ["-cert", issuer.certificate, "-keyfile", issuer.key]
             md = issuer.md
@@ -140,9 +140,11 @@ def sign(document: Path, signer: Identity, *, pem: bool = False, out: Path | Non
 def verifies(document: Path, signature: Path, certificate: Path) -> bool:
     """What `openssl cms -verify` says of a document and its signature."""
     done = subprocess.run(
-        ["openssl", "cms", *GOST, "-verify", "-binary", "-inform", "DER", "-in", str(signature)]
-        + ["-content", str(document), "-noverify", "-certfile", str(certificate)]
-        + ["-out", "/dev/null"],
+        [
+            *("openssl", "cms", *GOST, "-verify", "-binary", "-inform", "DER"),
+            *("-in", str(signature), "-content", str(document), "-noverify"),
+            *("-certfile", str(certificate), "-out", "/dev/null"),
+        ],
         capture_output=True,
         check=False,
     )

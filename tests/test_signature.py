@@ -39,7 +39,7 @@ def use_certificate(workdir: Path, letter: str, identity: Identity, extra: str =
     settings = folder / "letter.toml"
     text = (REPO / "letters" / letter / "letter.toml").read_text(encoding="utf-8")
     if 'certificate_file = "demo-signer.pem"' in text:
-        text = text.replace('certificate_file = "demo-signer.pem"', 'certificate_file = "signer.pem"')
+        text = text.replace('"demo-signer.pem"', '"signer.pem"')
     else:
         text += '\n[signature]\ncertificate_file = "signer.pem"\n'
     settings.write_text(text.replace("[signature]\n", "[signature]\n" + extra), encoding="utf-8")
@@ -293,7 +293,8 @@ def test_typed_mark_values_must_equal_the_certificates(workdir: Path, signer: Id
     use_certificate(workdir, LIST, signer, extra='owner = "Дождиков Кирилл Владимирович"\n')
     sign_all(LIST, signer)
     assert run(["check", LIST]).exit_code == 0
-    use_certificate(workdir, LIST, signer, extra='certificate = "00ABC20116D53890C647B5F348EF27298C"\n')
+    typed = 'certificate = "00ABC20116D53890C647B5F348EF27298C"\n'
+    use_certificate(workdir, LIST, signer, extra=typed)
     result = run(["check", LIST])
     assert result.exit_code == 3
     assert "не совпадают с сертификатом" in result.output
@@ -356,7 +357,8 @@ def test_reminders_of_a_signed_letter_are_signed_too(
     assert len(messages) == 20
     files = attachments(messages[0])
     names = list(files)
-    assert names[0].startswith("Напоминание 1") and names[1] == names[0] + ".sig"
+    assert names[0].startswith("Напоминание 1")
+    assert names[1] == names[0] + ".sig"
     assert names[2:] == [LIST_DOCX, LIST_DOCX + ".sig"]
     for name in (names[0], LIST_DOCX):
         (tmp_path / "d").write_bytes(files[name])
