@@ -127,6 +127,11 @@ def for_signing(settings: Settings, letter: str, recipients: Path | None) -> Non
     prepared, result = run_for_signing(settings, letter, recipients)
     total = len(result.written) + len(result.unchanged)
     click.echo(f"Документов для подписи: {total}, папка: {result.folder}")
+    if result.moved:
+        click.echo(
+            f"Письмо изменилось: прежние версии документов ({len(result.moved)}) и их подписи "
+            f"перенесены в {result.earlier}."
+        )
     if result.unchanged:
         click.echo(
             f"Уже были там без изменений: {len(result.unchanged)}, из них с подписью: "

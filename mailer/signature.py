@@ -39,6 +39,12 @@ _HASHLIB = {
 _STREEBOG = {"1.2.643.7.1.1.2.2": "md_gost12_256", "1.2.643.7.1.1.2.3": "md_gost12_512"}
 
 
+DIGEST_MISMATCH = (
+    "подпись сделана не для этого документа: хеш документа не совпадает с подписанным "
+    "(messageDigest); если документ изменяли после подписания, подпишите его заново"
+)
+
+
 class SignatureError(InputError):
     """One or more documents have no valid signature; nothing was sent."""
 
@@ -190,10 +196,7 @@ def _why_not(parsed: _Parsed, data: bytes, stderr: bytes, work: Path) -> str:
     if parsed.message_digest is not None:
         digest = _digest(data, parsed.digest_oid, work)
         if digest is not None and digest != parsed.message_digest:
-            return (
-                "документ изменён после подписания: его хеш не совпадает с подписанным "
-                "(messageDigest)"
-            )
+            return DIGEST_MISMATCH
     if not _openssl()[1] and parsed.digest_oid.startswith("1.2.643."):
         return "подпись по ГОСТ, а модуль ГОСТ для OpenSSL не установлен (libengine-gost-openssl)"
     detail = stderr.decode("utf-8", "replace").strip().splitlines()

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from mailer.certificate import Certificate
 from mailer.errors import LetterError, OutputError
 from mailer.russian import filename_safe
-from mailer.signature import SignatureError, Verified, read_signature, verify_detached
+from mailer.signature import (
+    DIGEST_MISMATCH,
+    SignatureError,
+    Verified,
+    read_signature,
+    verify_detached,
+)
 
 if TYPE_CHECKING:
     from mailer.campaign import Prepared
@@ -83,33 +89,27 @@ class ForSigning:
     written: list[str]
     unchanged: list[str]  # already there, byte for byte
     signed: int  # of those, with a signature beside
+    moved: list[str]  # older versions moved aside, with their signatures
+    earlier: Path | None  # where they went
 
 
 def write_for_signing(prepared: Prepared, documents: Iterable[Document]) -> ForSigning:
-    """Write the documents to sign. A document already there is kept if it is the same; a
-    different one is the user's (perhaps signed) and is never overwritten."""
+    """Write the documents to sign. A document already there is kept if it is the same; an
+    older version, with its signature, is moved into a dated subfolder, never overwritten."""
     folder = _folder(prepared)
     documents = list(documents)
-    stale = []
-    for document in documents:
-        path = folder / document.file_name
-        if path.exists() and path.read_bytes() != document.data:
-            stale.append(document.file_name)
-    if stale:
-        shown = "\n".join(f"  {name}" for name in stale[:20])
-        more = f"\n  … и ещё {len(stale) - 20}" if len(stale) > 20 else ""
-        raise OutputError(
-            f"В папке подписей {folder} уже лежат другие версии документов ({len(stale)}):\n"
-            f"{shown}{more}",
-            hint="Письмо изменилось после того, как документы были подготовлены. Перенесите "
-            "старые документы и их подписи в другую папку (они не будут перезаписаны) и "
-            "запустите команду снова.",
-        )
-    written, unchanged, signed = [], [], 0
+    written, unchanged, moved, signed = [], [], [], 0
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        earlier = folder / dt.datetime.now().strftime("прежние %Y-%m-%d %H-%M-%S")
         for document in documents:
             path = folder / document.file_name
+            if path.exists() and path.read_bytes() != document.data:
+                earlier.mkdir(exist_ok=True)
+                for old in (path, *(path.with_name(path.name + s) for s in SIGNATURE_SUFFIXES)):
+                    if old.exists():
+                        old.rename(earlier / old.name)
+                moved.append(document.file_name)
             if path.exists():
                 unchanged.append(document.file_name)
                 signed += _signature_path(path) is not None
@@ -118,7 +118,7 @@ def write_for_signing(prepared: Prepared, documents: Iterable[Document]) -> ForS
                 written.append(document.file_name)
     except OSError as exc:
         raise OutputError(f"Не удалось записать документы для подписи в {folder}: {exc}.") from None
-    return ForSigning(folder, written, unchanged, signed)
+    return ForSigning(folder, written, unchanged, signed, moved, earlier if moved else None)
 
 
 def _signature_path(document: Path) -> Path | None:
@@ -142,13 +142,13 @@ def _check_one(
         return f"{document.file_name}: {exc.message}"
     if isinstance(result, Verified):
         return Signed(hashlib.sha256(document.data).hexdigest(), result)
-    if path.is_file() and path.read_bytes() != document.data:
-        result.insert(
-            0,
-            "письмо изменено после подписания: документ, который собирается сейчас, "
-            "отличается от подписанного (изменены настройки, шаблон или список?)",
+    if DIGEST_MISMATCH in result and path.is_file() and path.read_bytes() != document.data:
+        result[result.index(DIGEST_MISMATCH)] = (
+            "письмо изменено после подписания: документ, который собирается сейчас, отличается "
+            "от подписанного (изменены настройки, шаблон или список?); подготовьте документы "
+            "заново (mailer for-signing) и подпишите их"
         )
-    return f"{document.file_name}: " + "; ".join(dict.fromkeys(result))
+    return f"{document.file_name}: " + "; ".join(result)
 
 
 def verify_documents(

@@ -151,7 +151,7 @@ def test_a_signature_over_another_file_is_refused(
     other = workdir / "other.docx"
     other.write_bytes(b"not the letter")
     sign(other, signer, out=signed / (document.name + ".sig"))
-    send_refused(LIST, smtp_server, LIST_DOCX, "хеш не совпадает с подписанным")
+    send_refused(LIST, smtp_server, LIST_DOCX, "хеш документа не совпадает с подписанным")
 
 
 def test_a_signature_by_another_certificate_is_refused(
@@ -218,10 +218,17 @@ def test_a_letter_edited_after_signing_is_refused(
     body = workdir / "letters" / "quality-week" / "body.j2"
     body.write_text(body.read_text(encoding="utf-8") + "\nПриписка.\n", encoding="utf-8")
     send_refused(LIST, smtp_server, LIST_DOCX, "письмо изменено после подписания")
-    # preparing again never overwrites the signed file
+    # preparing again never overwrites the signed file: it moves aside with its signature
+    signed = workdir / "letters" / LIST / "signed"
+    before = (signed / LIST_DOCX).read_bytes()
     result = run(["for-signing", LIST])
-    assert result.exit_code == 7
-    assert LIST_DOCX in result.output
+    assert result.exit_code == 0, result.output
+    assert "прежние версии документов (1) и их подписи перенесены" in result.output
+    (earlier,) = signed.glob("прежние *")
+    assert sorted(p.name for p in earlier.iterdir()) == [LIST_DOCX, LIST_DOCX + ".sig"]
+    assert (earlier / LIST_DOCX).read_bytes() == before
+    assert (signed / LIST_DOCX).read_bytes() != before
+    assert not (signed / (LIST_DOCX + ".sig")).exists()
 
 
 def test_a_missing_signature_stops_the_send(
