@@ -391,3 +391,48 @@ def test_reminders_of_an_unsigned_letter_carry_no_mark(
         assert not any(name.endswith(".sig") for name in files)
         for data in files.values():
             assert not any("ПОДПИСАН" in line for line in read_docx_text(data))
+
+
+def rendered_text(docx: bytes, folder: Path) -> str:
+    """The document as LibreOffice lays it out, read back from the PDF's pages."""
+    folder.mkdir()
+    source = folder / "letter.docx"
+    source.write_bytes(docx)
+    profile = f"-env:UserInstallation={(folder / 'profile').as_uri()}"
+    subprocess.run(
+        ["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir", str(folder), source],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    done = subprocess.run(
+        ["pdftotext", str(folder / "letter.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_rendered_the_signed_sample_shows_the_mark_and_the_unsigned_one_does_not(
+    workdir: Path, tmp_path: Path
+) -> None:
+    signed = (workdir / "letters" / LIST / "signed" / LIST_DOCX).read_bytes()
+    text = " ".join(rendered_text(signed, tmp_path / "signed").split())
+    for line in (
+        "ДОКУМЕНТ ПОДПИСАН",
+        "ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
+        "Сертификат 00ABC20116D53890C647B5F348EF27DE30",
+        "Владелец Дождиков Кирилл Владимирович",
+        "Действителен с 01.01.2023 по 31.12.2037",
+        "Начальник управления",
+        "К.В. Дождиков",
+    ):
+        assert line in text
+    assert run(["preview", "quality-week"]).exit_code == 0
+    (personal,) = sorted((workdir / "preview" / "quality-week").glob("01 *.docx"))
+    text = " ".join(rendered_text(personal.read_bytes(), tmp_path / "unsigned").split())
+    assert "Начальник управления" in text
+    assert "К.В. Дождиков" in text
+    assert "ПОДПИСАН" not in text
+    assert "Сертификат" not in text
