@@ -55,6 +55,27 @@ class Certificate:
     def validity(self) -> str:
         return f"с {date_numeric(self.valid_from)} по {date_numeric(self.valid_to)}"
 
+    def mismatches(
+        self,
+        serial: str | None,
+        owner: str | None,
+        valid_from: dt.date | None,
+        valid_to: dt.date | None,
+    ) -> list[str]:
+        """How hand-typed values (kept by older letter folders) differ from the certificate."""
+        found = []
+        if serial is not None and not _same_serial(serial, self.serial_number):
+            found.append(f"номер сертификата {serial}, в сертификате {self.serial}")
+        if owner is not None and _folded(owner) != _folded(self.owner):
+            found.append(f"владелец «{owner}», в сертификате «{self.owner}»")
+        for label, value, actual in (
+            ("действителен с", valid_from, self.valid_from),
+            ("действителен по", valid_to, self.valid_to),
+        ):
+            if value is not None and value != actual:
+                found.append(f"{label} {date_numeric(value)}, в сертификате {date_numeric(actual)}")
+        return found
+
     def pem(self) -> bytes:
         from asn1crypto import pem
 
@@ -144,3 +165,15 @@ def load_certificate(path: Path) -> Certificate:
     if len(data) > MAX_CERTIFICATE_BYTES:
         raise LetterError(f"Файл {path} слишком велик для сертификата (больше 64 КБ).")
     return parse_certificate(data, str(path))
+
+
+def _same_serial(typed: str, serial: int) -> bool:
+    digits = "".join(typed.split())
+    try:
+        return int(digits, 16) == serial
+    except ValueError:
+        return False
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold().replace("ё", "е")

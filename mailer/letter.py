@@ -353,21 +353,9 @@ def _signer_certificate(folder: Path, settings: LetterSettings) -> Certificate |
             f"(искали {path}; указан в {where}, раздел [signature])."
         )
     certificate = load_certificate(path)
-    typed = []
-    if signature.certificate is not None and not _same_serial(
-        signature.certificate, certificate.serial_number
-    ):
-        typed.append(
-            f"номер сертификата {signature.certificate}, в сертификате {certificate.serial}"
-        )
-    if signature.owner is not None and _folded(signature.owner) != _folded(certificate.owner):
-        typed.append(f"владелец «{signature.owner}», в сертификате «{certificate.owner}»")
-    for label, value, actual in (
-        ("действителен с", signature.valid_from, certificate.valid_from),
-        ("действителен по", signature.valid_to, certificate.valid_to),
-    ):
-        if value is not None and value != actual:
-            typed.append(f"{label} {date_numeric(value)}, в сертификате {date_numeric(actual)}")
+    typed = certificate.mismatches(
+        signature.certificate, signature.owner, signature.valid_from, signature.valid_to
+    )
     if typed:
         raise LetterError(
             f"В {where} (раздел [signature]) данные отметки не совпадают с сертификатом "
@@ -375,15 +363,3 @@ def _signer_certificate(folder: Path, settings: LetterSettings) -> Certificate |
             hint="Уберите эти поля: отметка берётся из файла сертификата.",
         )
     return certificate
-
-
-def _same_serial(typed: str, serial: int) -> bool:
-    digits = "".join(typed.split())
-    try:
-        return int(digits, 16) == serial
-    except ValueError:
-        return False
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split()).casefold().replace("ё", "е")

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -256,6 +257,11 @@ def test_personal_letters_are_signed_one_by_one(
     documents = sorted((workdir / "letters" / "quality-week" / "signed").glob("*.docx"))
     assert len(documents) == 20
     for document in documents:
+        with zipfile.ZipFile(document) as package:
+            # nothing in the file depends on the day it is built
+            assert {i.date_time for i in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+            core = package.read("docProps/core.xml").decode()
+            assert core.count("2023-10-12T09:00:00") == 2
         sign(document, signer)
     again = run(["for-signing", "quality-week"])
     assert "Уже были там без изменений: 20, из них с подписью: 20" in again.output
