@@ -420,6 +420,7 @@ def rendered_text(docx: bytes, folder: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_rendered_the_signed_sample_shows_the_mark_and_the_unsigned_one_does_not(
     workdir: Path, tmp_path: Path
 ) -> None:
