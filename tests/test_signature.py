@@ -443,3 +443,26 @@ def test_rendered_the_signed_sample_shows_the_mark_and_the_unsigned_one_does_not
     assert "К.В. Дождиков" in text
     assert "ПОДПИСАН" not in text
     assert "Сертификат" not in text
+
+
+def test_a_bare_base64_signature_as_cryptopro_saves_it_verifies() -> None:
+    import base64
+
+    from mailer.certificate import load_certificate
+    from mailer.signature import Verified, verify_detached
+
+    signed = REPO / "letters" / LIST / "signed"
+    document = (signed / LIST_DOCX).read_bytes()
+    der = (signed / (LIST_DOCX + ".sig")).read_bytes()
+    certificate = load_certificate(REPO / "letters" / LIST / "demo-signer.pem")
+    wrapped = b"\r\n".join(
+        base64.b64encode(der)[i : i + 64] for i in range(0, len(base64.b64encode(der)), 64)
+    )
+    day = dt.date(2023, 10, 12)
+    result = verify_detached(document, wrapped, certificate, day)
+    assert isinstance(result, Verified), result
+    assert result.signature == der
+    assert result.signing_time is not None
+    garbage = verify_detached(document, b"not a signature at all", certificate, day)
+    assert isinstance(garbage, list)
+    assert "не читается как откреплённая подпись CMS" in garbage[0]
