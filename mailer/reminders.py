@@ -342,7 +342,7 @@ def verify_remind_signatures(plan: RemindPlan, *, required: bool = True) -> list
     plan.signed, own = verify_documents(prepared, reminder_documents(plan), plan.today)
     problems += own
     if problems and required:
-        raise SignatureError(problems)
+        raise SignatureError(problems, f"mailer remind {prepared.letter.key} --dry-run")
     prepared.signatures_required = required
     return problems
 

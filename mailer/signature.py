@@ -50,13 +50,16 @@ class SignatureError(InputError):
 
     title = "Ошибка электронной подписи"
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(
+        self, problems: list[str], prepare_again: str = "mailer for-signing ПИСЬМО"
+    ) -> None:
         self.problems = problems
-        body = "\n".join(f"  {p}" for p in problems)
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  … и ещё {len(problems) - 50}" if len(problems) > 50 else ""
         super().__init__(
-            f"Подписи документов не прошли проверку ({len(problems)}):\n{body}",
-            hint="Ничего не отправлено. Документы для подписи выводит команда "
-            "mailer for-signing ПИСЬМО; подпишите их заново и повторите.",
+            f"Подписи документов не прошли проверку ({len(problems)}):\n{shown}{more}",
+            hint="Ничего не отправлено. Документы для подписи записывает в папку подписей "
+            f"команда {prepare_again}; подпишите их и повторите.",
         )
 
 

@@ -180,7 +180,7 @@ def require_signatures(
     """Every document's signature verified, or SignatureError listing every file and reason."""
     signed, problems = verify_documents(prepared, letter_documents(prepared, recipients), day)
     if problems:
-        raise SignatureError(problems)
+        raise SignatureError(problems, f"mailer for-signing {prepared.letter.key}")
     return signed
 
 
