@@ -135,7 +135,7 @@ def _check_one(
     path = folder / document.file_name
     sig_path = _signature_path(path)
     if sig_path is None:
-        return f"{document.file_name}: нет файла подписи {document.file_name}.sig в папке {folder}"
+        return f"{document.file_name}: не подписан, рядом нет файла .sig (папка {folder})"
     try:
         result = verify_detached(document.data, read_signature(sig_path), certificate, day, ca)
     except LetterError as exc:

@@ -237,7 +237,7 @@ def test_a_missing_signature_stops_the_send(
 ) -> None:
     use_certificate(workdir, LIST, signer)
     documents_to_sign(LIST)
-    send_refused(LIST, smtp_server, f"нет файла подписи {LIST_DOCX}.sig")
+    send_refused(LIST, smtp_server, f"{LIST_DOCX}: не подписан, рядом нет файла .sig")
 
 
 def test_personal_letters_are_signed_one_by_one(
@@ -360,7 +360,7 @@ def test_reminders_of_a_signed_letter_are_signed_too(
     assert len(reminders) == 20
     unsigned = run([*remind, "--yes"], env=smtp_server.env())
     assert unsigned.exit_code == 3, unsigned.output
-    assert "нет файла подписи" in unsigned.output
+    assert "не подписан, рядом нет файла .sig" in unsigned.output
     assert smtp_server.handler.messages == []
     for document in reminders:
         sign(document, demo)
