@@ -78,7 +78,10 @@ def _folder(prepared: Prepared) -> Path:
     if folder is None:
         raise LetterError(
             f"Письмо «{prepared.letter.key}» не подписывается: в его настройках нет раздела "
-            "[signature] с сертификатом подписавшего."
+            "[signature] с сертификатом подписавшего.",
+            hint="Чтобы письмо подписывалось, добавьте в его letter.toml раздел [signature] "
+            'со строкой certificate_file = "имя_файла.cer" (сертификат подписывающего, DER или '
+            "PEM, в папке письма).",
         )
     return folder
 
