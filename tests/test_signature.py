@@ -466,3 +466,23 @@ def test_a_bare_base64_signature_as_cryptopro_saves_it_verifies() -> None:
     garbage = verify_detached(document, b"not a signature at all", certificate, day)
     assert isinstance(garbage, list)
     assert "не читается как откреплённая подпись CMS" in garbage[0]
+
+
+def test_preview_says_what_it_found_of_the_signatures(workdir: Path, signer: Identity) -> None:
+    unsigned = run(["for-signing", "quality-week"])
+    assert unsigned.exit_code == 3
+    assert "не подписывается" in unsigned.output
+    assert "certificate_file" in unsigned.output
+    shown = run(["preview", "quality-week"])
+    assert "письмо не подписывается" in shown.output
+    use_certificate(workdir, LIST, signer)
+    before = run(["preview", LIST])
+    assert before.exit_code == 0, before.output
+    assert "подписи проверены: 0 из 1" in before.output
+    assert f"mailer for-signing {LIST}" in before.output
+    sign_all(LIST, signer)
+    after = run(["preview", LIST])
+    assert "подписи проверены (1 из 1)" in after.output
+    page = (workdir / "preview" / LIST / "index.html").read_text(encoding="utf-8")
+    assert "Электронная подпись" in page
+    assert "подписи проверены (1 из 1)" in page
