@@ -486,3 +486,23 @@ def test_preview_says_what_it_found_of_the_signatures(workdir: Path, signer: Ide
     page = (workdir / "preview" / LIST / "index.html").read_text(encoding="utf-8")
     assert "Электронная подпись" in page
     assert "подписи проверены (1 из 1)" in page
+
+
+def test_re_signing_the_demo_sample_is_one_command(workdir: Path) -> None:
+    """What to run after a change to the letter or the layout makes the shipped .sig stale."""
+    body = workdir / "letters" / "quality-week" / "body.j2"
+    body.write_text(body.read_text(encoding="utf-8") + "\nПриписка.\n", encoding="utf-8")
+    assert run(["check", LIST]).exit_code == 3
+    certificate = (workdir / "letters" / LIST / "demo-signer.pem").read_bytes()
+    done = subprocess.run(
+        ["bash", str(workdir / RESIGN.split()[1])],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAILER": str(Path(sys.executable).parent / "mailer")},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "подписи проверены: 1 из 1" in done.stdout
+    # the same demonstration certificate, so the mark does not change
+    assert (workdir / "letters" / LIST / "demo-signer.pem").read_bytes() == certificate
+    assert run(["check", LIST]).exit_code == 0
