@@ -15,9 +15,6 @@ from pathlib import Path
 from mailer.errors import LetterError
 from mailer.russian import date_numeric
 
-# The mark's heading, as on the seed letter: used by the DOCX builder and by `check`.
-MARK_HEADING = ("ДОКУМЕНТ ПОДПИСАН", "ЭЛЕКТРОННОЙ ПОДПИСЬЮ")
-MARK_TITLE = " ".join(MARK_HEADING)
 MAX_CERTIFICATE_BYTES = 64 * 1024
 # Russian offices read dates in Moscow time (UTC+3 all year since 2014), as CryptoPro shows them.
 MOSCOW = dt.timezone(dt.timedelta(hours=3))
@@ -84,7 +81,8 @@ class Certificate:
 
 @dataclass(frozen=True)
 class SignatureMark:
-    """The mark printed in the signature block: built only from a certificate."""
+    """What the mark in the signature block shows (its strings: mailer.signature_block), built
+    only from a certificate."""
 
     certificate: str
     owner: str
@@ -96,22 +94,6 @@ class SignatureMark:
         return cls(
             certificate.serial, certificate.owner, certificate.valid_from, certificate.valid_to
         )
-
-    @property
-    def certificate_line(self) -> str:
-        return f"Сертификат {self.certificate}"
-
-    @property
-    def owner_line(self) -> str:
-        return f"Владелец {self.owner}"
-
-    @property
-    def validity_line(self) -> str:
-        return f"Действителен с {date_numeric(self.valid_from)} по {date_numeric(self.valid_to)}"
-
-    @property
-    def lines(self) -> tuple[str, str, str]:
-        return (self.certificate_line, self.owner_line, self.validity_line)
 
 
 def _owner(subject: dict[str, object]) -> str:

@@ -10,43 +10,34 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mailer.errors import MailerError
+from mailer.cli_endings import count_progress, fail, interrupted, last_resort
+from mailer.errors import ExitCode, MailerError
 
-# Only click and the errors load at start-up, so that `mailer --help` is instant; each command
-# imports the core it needs.
+# Only click, the errors and how a command ends load at start-up, so that `mailer --help` is
+# instant; each command imports the core it needs.
 if TYPE_CHECKING:
     from mailer.outbox import SendSummary
     from mailer.settings import Settings
 
-EXIT_OK = 0
-EXIT_INCOMPLETE = 1
-EXIT_CHECK_FAILED = 3
-EXIT_CANCELLED = 10
-EXIT_INTERRUPTED = 130
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(error: MailerError) -> None:
-    click.echo(f"{error.title}. {error}", err=True)
-    raise click.exceptions.Exit(error.exit_code)
-
-
 class MailerGroup(click.Group):
-    """Turns the core's errors into a plain message and a documented exit code."""
+    """Turns whatever ends a command into a plain message and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except MailerError as error:
-            _fail(error)
+            fail(error, ctx)
         except KeyboardInterrupt:
-            click.echo(
-                "\nПрервано. Всё, что уже отправлено, записано в журнал; повторный запуск "
-                "отправит только оставшееся.",
-                err=True,
-            )
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            interrupted(ctx)
+        except BaseException as exc:  # the last resort: never a traceback
+            if isinstance(exc, (SystemExit, GeneratorExit)):
+                raise
+            last_resort(exc, ctx)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -72,16 +63,31 @@ def with_settings(command: F) -> F:
     default=None,
     help="Файл настроек вместо .env в текущей папке.",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Подробный журнал работы для ИТ-специалиста (разговор с почтовыми серверами, решения "
+    "программы; пароли скрыты) в папке logs/.",
+)
+@click.option("--debug", is_flag=True, help="При внутренней ошибке показать её подробности.")
 @click.version_option(package_name="mailer")
 @click.pass_context
-def cli(ctx: click.Context, env_file: Path | None) -> None:
+def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
     """Официальные письма по списку: предпросмотр, отправка, журнал.
 
     LETTER — имя папки письма в letters/ (например, quality-week) или путь к ней.
     """
     from mailer.settings import load_settings
 
-    ctx.obj = load_settings(env_file)
+    settings = load_settings(env_file)
+    ctx.obj = settings
+    if verbose or settings.verbose:
+        from mailer.transcript import start_transcript
+
+        path, stop = start_transcript(settings, ctx.invoked_subcommand or "")
+        ctx.call_on_close(stop)
+        click.echo(f"Подробный журнал работы: {path}", err=True)
 
 
 recipients_option = click.option(
@@ -170,16 +176,18 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
     )
     for line in report.signature:
         click.echo(f"Электронная подпись: {line}.")
+    click.echo(f"Проверено в документе ({checked}):")
+    for item in report.verified:
+        click.echo(f"  – {item};")
+    if report.rendered is None:
+        click.echo("Вёрстка не проверена: LibreOffice не установлен, страницы не сверстаны.")
     if report.ok:
-        mark = ", отметка об электронной подписи" if report.letter.mark else ""
-        click.echo(
-            f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: реквизиты, поля, шрифт{mark}."
-        )
+        click.echo("Замечаний нет: проверенное оформлено по ГОСТ Р 7.0.97-2025.")
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
         click.echo(f"  {problem}")
-    raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+    raise click.exceptions.Exit(ExitCode.INPUT)
 
 
 @cli.command()
@@ -262,11 +270,9 @@ def remind(
             )
         return
     verify_remind_signatures(plan)
-    if not yes and not click.confirm("Отправить напоминания?", default=False):
-        click.echo("Отменено. Ничего не отправлено.")
-        raise click.exceptions.Exit(EXIT_CANCELLED)
+    _confirm("Отправить напоминания?", yes)
     with click.progressbar(length=len(plan.due), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_remind(plan, progress=lambda _rid, _outcome: bar.update(1))
+        summary = execute_remind(plan, progress=count_progress(bar))
     _report_sending(settings, summary, "Напоминаний отправлено")
 
 
@@ -451,6 +457,17 @@ def letters_command(settings: Settings) -> None:
         click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
 
 
+def _confirm(question: str, yes: bool) -> None:
+    """Go on only on a clear yes; "no", an unclear answer or the end of input cancel."""
+    from mailer.prompt import ask_yes_no
+
+    if yes:
+        return
+    if not ask_yes_no(question):
+        click.echo("Отменено. Ничего не отправлено.")
+        raise click.exceptions.Exit(ExitCode.CANCELLED)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -513,7 +530,7 @@ def send(
         click.echo("Отправлять нечего.")
         if stuck:
             click.echo(uncertain_hint())
-            raise click.exceptions.Exit(EXIT_INCOMPLETE)
+            raise click.exceptions.Exit(ExitCode.INCOMPLETE)
         return
     first = plan.to_send[0]
     click.echo(
@@ -531,12 +548,9 @@ def send(
             f"команда: mailer preview {letter}"
         )
         return
-    if not yes and not click.confirm("Отправить?", default=False):
-        click.echo("Отменено. Ничего не отправлено.")
-        raise click.exceptions.Exit(EXIT_CANCELLED)
-
+    _confirm("Отправить?", yes)
     with click.progressbar(length=len(plan.to_send), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_send(plan, progress=lambda _rid, _outcome: bar.update(1))
+        summary = execute_send(plan, progress=count_progress(bar))
 
     _report_sending(settings, summary, "Отправлено", stuck)
 
@@ -582,8 +596,22 @@ def _report_sending(
             "(после исправления адресов — и отклонённые)."
         )
     if not summary.complete or summary.recovered or stuck:
-        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(ExitCode.INCOMPLETE)
 
 
 def main() -> None:
-    cli(prog_name="mailer")
+    """The console script. Click handles its own errors (exit 2); whatever escapes both it and
+    the group's handler (an error while Click itself starts) still ends in plain words."""
+    try:
+        cli.main(prog_name="mailer")
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        from mailer import failsafe
+
+        details = failsafe.write_details(exc, Path("logs"))
+        click.echo(
+            failsafe.internal_message(exc, details, "Что успело выполниться, есть в журнале."),
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL)

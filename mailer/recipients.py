@@ -16,6 +16,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from mailer.chars import line_unsafe
 from mailer.errors import RecipientsError
 
 # Canonical field -> accepted column names, compared after _normalize_header().
@@ -74,7 +75,6 @@ GENDERS = {
     "female": "f",
 }
 _ADDRESS_SPLIT = re.compile(r"[,;\s]+")
-_CONTROL_NAMES = {"\n": "перевод строки", "\r": "возврат каретки", "\t": "табуляция"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,14 +200,9 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _bad_characters(value: str) -> str | None:
-    if value.isprintable():  # no Cc, Cf, Zl or Zp character: the common case, at C speed
-        return None
-    for ch in value:
-        if ch in _CONTROL_NAMES:
-            return _CONTROL_NAMES[ch]
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\u00ad\u200b":
-            return f"управляющий символ U+{ord(ch):04X}"
-    return None
+    # a cell may reach a header (the name), the DOCX's XML and the XLSX: no control character,
+    # nothing XML cannot hold (U+FFFE, U+FFFF, lone surrogates)
+    return line_unsafe(value)
 
 
 def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
@@ -258,13 +253,16 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
             bad = _bad_characters(value)
             if bad:
                 row_problems.append(
-                    f"поле {COLUMN_TITLES[name]} содержит недопустимый символ ({bad})"
+                    f"столбец {columns[name] + 1}, поле {COLUMN_TITLES[name]}: "
+                    f"недопустимый символ ({bad})"
                 )
         for name, index in extra_columns.items():
             value = row[index] if index < len(row) else ""
             bad = _bad_characters(value.strip())
             if bad:
-                row_problems.append(f"поле «{name}» содержит недопустимый символ ({bad})")
+                row_problems.append(
+                    f"столбец {index + 1}, поле «{name}»: недопустимый символ ({bad})"
+                )
 
         rid = values["id"]
         if not rid:
