@@ -24,7 +24,7 @@ def status_table(status: LetterStatus) -> str:
         lines.append(f"Срок ответа: {date_words(letter.deadline)}")
     width = max(len(r.id) for r in status.rows)
     for row in status.rows:
-        when = local_time(row.replied_at or row.sent_at)
+        when = local_time(row.replied_at if row.state == "replied" else row.sent_at)
         parts = [f"  {row.id:<{width}}  {plain_state(row):<20} {when:<16}"]
         if row.matched_by:
             parts.append(f"({MATCHED_BY.get(row.matched_by, row.matched_by)})")
@@ -32,6 +32,8 @@ def status_table(status: LetterStatus) -> str:
             parts.append(f"напоминаний: {row.reminders}")
         if row.days_left is not None:
             parts.append(deadline_note(row))
+        if row.incoming_number:
+            parts.append(f"вх. № {row.incoming_number}")
         if row.read_at:
             parts.append(f"прочитано {local_time(row.read_at)}")
         if row.note:
