@@ -506,3 +506,17 @@ def test_re_signing_the_demo_sample_is_one_command(workdir: Path) -> None:
     # the same demonstration certificate, so the mark does not change
     assert (workdir / "letters" / LIST / "demo-signer.pem").read_bytes() == certificate
     assert run(["check", LIST]).exit_code == 0
+
+
+def test_another_signer_after_a_send_is_another_version_of_the_letter(
+    workdir: Path, smtp_server: SmtpServer, signer: Identity
+) -> None:
+    assert run(["send", LIST, "--yes"], env=smtp_server.env()).exit_code == 0
+    smtp_server.handler.messages.clear()
+    use_certificate(workdir, LIST, signer)
+    sign_all(LIST, signer)
+    result = run(["send", LIST, "--yes"], env=smtp_server.env())
+    assert result.exit_code == 3, result.output
+    said = "электронная подпись: было сертификат 00ABC20116D53890C647B5F348EF27DE30"
+    assert said in result.output
+    assert smtp_server.handler.messages == []
