@@ -121,7 +121,39 @@ def preview(settings: Settings, letter: str, recipients: Path | None, out: Path 
     click.echo(f"Откройте в браузере: {result.index.resolve().as_uri()}")
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
+    click.echo(f"Электронная подпись: {result.signature}.")
     click.echo("Ничего не отправлено.")
+
+
+@cli.command("for-signing")
+@click.argument("letter")
+@recipients_option
+@with_settings
+def for_signing(settings: Settings, letter: str, recipients: Path | None) -> None:
+    """Записать документы подписанного письма в его папку подписей, чтобы их подписать."""
+    from mailer.signing import describe, run_for_signing
+
+    prepared, result = run_for_signing(settings, letter, recipients)
+    total = len(result.written) + len(result.unchanged)
+    click.echo(f"Документов для подписи: {total}, папка: {result.folder}")
+    if result.moved:
+        click.echo(
+            f"Письмо изменилось: прежние версии документов ({len(result.moved)}) и их подписи "
+            f"перенесены в {result.earlier}."
+        )
+    if result.unchanged:
+        click.echo(
+            f"Уже были там без изменений: {len(result.unchanged)}, из них с подписью: "
+            f"{result.signed}."
+        )
+    assert prepared.letter.certificate is not None
+    click.echo(f"Подписывает: {describe(prepared.letter.certificate)}.")
+    click.echo(
+        "Подпишите каждый документ откреплённой подписью (CMS), не открывая и не пересохраняя "
+        "его: файл подписи .sig должен лечь рядом с документом (КриптоАРМ, КриптоПро или "
+        "openssl cms -sign). Затем проверьте и отправьте:"
+    )
+    click.echo(f"  mailer check {letter}\n  mailer send {letter}")
 
 
 @cli.command()
@@ -150,6 +182,8 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
         if report.letter.settings.mode == "list"
         else f"прочитано обратно: {report.documents_checked} из {report.recipients}"
     )
+    for line in report.signature:
+        click.echo(f"Электронная подпись: {line}.")
     click.echo(f"Проверено в документе ({checked}):")
     for item in report.verified:
         click.echo(f"  – {item};")
@@ -207,7 +241,13 @@ def remind(
     force: bool,
 ) -> None:
     """Напомнить тем, кто получил письмо и не ответил."""
-    from mailer.reminders import execute_remind, plan_remind, preview_remind
+    from mailer.reminders import (
+        execute_remind,
+        plan_remind,
+        preview_remind,
+        remind_for_signing,
+        verify_remind_signatures,
+    )
 
     plan = plan_remind(
         settings, letter, recipients, source=source, skip_track=skip_track, force=force
@@ -236,7 +276,15 @@ def remind(
         index = preview_remind(plan, out)
         click.echo(f"Пробный запуск: напоминания собраны в {index.parent}, ничего не отправлено.")
         click.echo(f"Откройте в браузере: {index.resolve().as_uri()}")
+        signing = remind_for_signing(plan)
+        if signing is not None:
+            click.echo(
+                f"Письмо подписывается: напоминания для подписи записаны в {signing.folder}. "
+                "Подпишите их откреплённой подписью (.sig рядом с документом) в тот же день, "
+                "которым они датированы."
+            )
         return
+    verify_remind_signatures(plan)
     _confirm("Отправить напоминания?", yes)
     with click.progressbar(length=len(plan.due), label="Отправка", file=sys.stderr) as bar:
         summary = execute_remind(plan, progress=count_progress(bar))

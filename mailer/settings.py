@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     db: Path = Path("mailer.db")
     letters_dir: Path = Path("letters")
     replies_dir: Path = Path("replies")
+    # CA certificates to report the signer's certificate chain against (trust is not required)
+    signature_ca_file: Path | None = None
     # Where the details of an unexpected error and the --verbose transcript are written
     log_dir: Path = Path("logs")
     # The --verbose transcript on every run: SMTP and IMAP dialogue, the program's decisions
@@ -94,7 +96,7 @@ class Settings(BaseSettings):
                     raise ValueError(f"MAILER_{name.upper()}: недопустимый символ ({bad})")
         return self
 
-    @field_validator("smtp_ca_file", "imap_ca_file")
+    @field_validator("smtp_ca_file", "imap_ca_file", "signature_ca_file")
     @classmethod
     def _ca_file(cls, value: Path | None) -> Path | None:
         if value is None:
