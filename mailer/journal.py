@@ -225,6 +225,13 @@ class Journal:
             hint="Дождитесь окончания той рассылки и запустите команду снова.",
         )
 
+    def lock_replies(self) -> None:
+        """track: one writer of replies at a time on a SQLite journal, as a send. On a server
+        each answer is recorded once (its message's key) under the decisions' lock, so tracks on
+        several machines run beside sends and reminders."""
+        if not self.db.per_letter_locks:
+            self.lock("*")
+
     def deciding(self, letter: str) -> AbstractContextManager[None]:
         """Held while who is reminded is decided and recorded, and while an answer is recorded
         or undone: a reminder is never decided on answers half-recorded by a track running on

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from mailer.guard import csv_cell, terminal_text
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
@@ -37,9 +38,9 @@ def status_table(status: LetterStatus) -> str:
         if row.read_at:
             parts.append(f"прочитано {local_time(row.read_at)}")
         if row.note:
-            parts.append(f"— {row.note}")
+            parts.append(f"— {terminal_text(row.note)}")
         if row.operator:
-            parts.append(f"[{row.operator}]")
+            parts.append(f"[{terminal_text(row.operator)}]")
         lines.append(" ".join(parts).rstrip())
     totals = status.totals()
     lines.append("Итого: " + ", ".join(f"{TOTAL_TITLES[k].lower()} {v}" for k, v in totals.items()))
@@ -57,5 +58,5 @@ def status_csv(status: LetterStatus) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     for row in status.rows:
-        writer.writerow(row.as_dict())
+        writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
     return out.getvalue()
