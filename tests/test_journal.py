@@ -268,6 +268,8 @@ def _every_method(journal_db: str) -> None:
             journal.ledger(b).deferred("451")
         journal.lock("l")
         journal.unlock()
+        journal.lock_replies()
+        journal.unlock()
         assert journal.events(b)[-1] == ("pending", "451")
 
         # the record (issue 10): versions, readdressing, bounces and review judged by hand
