@@ -87,10 +87,12 @@ def _attachment(path: Path, name: str | None = None) -> Attachment:
     return Attachment(name or path.name, data, maintype, subtype)
 
 
-def prepare(settings: Settings, letter_name: str, recipients: Path | None) -> Prepared:
+def prepare(
+    settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
+) -> Prepared:
     """Load and check everything; raise before anything is written or sent."""
     letter = load_letter(letter_name, settings.letters_dir)
-    recipient_list = load_recipients(recipients_path(letter, recipients))
+    recipient_list = load_recipients(recipients_path(letter, recipients), sheet)
     renderer = Renderer(letter)
     renderer.check_all(recipient_list)
     document = DocxLetter(letter)
@@ -142,8 +144,9 @@ def plan_send(
     recipients: Path | None = None,
     only: tuple[str, ...] = (),
     resend_uncertain: bool = False,
+    sheet: str | None = None,
 ) -> SendPlan:
-    prepared = prepare(settings, letter_name, recipients)
+    prepared = prepare(settings, letter_name, recipients, sheet)
     chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
     with Journal(settings.db) as journal:
         known = journal.deliveries(prepared.letter.key)

@@ -102,8 +102,10 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     return problems
 
 
-def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> CheckReport:
-    prepared = prepare(settings, letter_name, recipients)  # the list and every letter's text
+def run_check(
+    settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
+) -> CheckReport:
+    prepared = prepare(settings, letter_name, recipients, sheet)  # the list and every letter's text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
     if prepared.shared_docx is not None:

@@ -91,11 +91,18 @@ recipients_option = click.option(
     default=None,
     help="Список получателей (CSV или XLSX). По умолчанию — из настроек письма или recipients.csv.",
 )
+sheet_option = click.option(
+    "--sheet",
+    metavar="ЛИСТ",
+    default=None,
+    help="Лист книги Excel со списком (по умолчанию — первый, где есть заголовок).",
+)
 
 
 @cli.command()
 @click.argument("letter")
 @recipients_option
+@sheet_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -103,11 +110,14 @@ recipients_option = click.option(
     help="Папка предпросмотра (по умолчанию preview/ИМЯ_ПИСЬМА).",
 )
 @with_settings
-def preview(settings: Settings, letter: str, recipients: Path | None, out: Path | None) -> None:
+def preview(
+    settings: Settings, letter: str, recipients: Path | None, sheet: str | None, out: Path | None
+) -> None:
     """Собрать письма всем получателям без отправки и показать их в index.html."""
     from mailer.preview import run_preview
 
-    result = run_preview(settings, letter, recipients, out)
+    result = run_preview(settings, letter, recipients, out, sheet)
+    _list_notes(result.list_notes)
     click.echo(f"Готово: письма для {result.count} получателей в папке {result.folder}.")
     click.echo(f"Откройте в браузере: {result.index.resolve().as_uri()}")
     if result.shared_docx_sha256:
@@ -118,13 +128,14 @@ def preview(settings: Settings, letter: str, recipients: Path | None, out: Path 
 @cli.command()
 @click.argument("letter")
 @recipients_option
+@sheet_option
 @with_settings
-def check(settings: Settings, letter: str, recipients: Path | None) -> None:
+def check(settings: Settings, letter: str, recipients: Path | None, sheet: str | None) -> None:
     """Проверить список, шаблоны и оформление документа по ГОСТ Р 7.0.97, ничего не отправляя."""
     from mailer.check import run_check
     from mailer.russian import date_words
 
-    report = run_check(settings, letter, recipients)
+    report = run_check(settings, letter, recipients, sheet)
     s = report.letter.settings
     click.echo(f"Письмо: {s.subject}, {report.letter.registration_label}.")
     click.echo(f"Список получателей: {report.recipients}, ошибок нет; шаблоны собираются.")
@@ -151,6 +162,7 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
 @cli.command()
 @click.argument("letter")
 @recipients_option
+@sheet_option
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
@@ -176,6 +188,7 @@ def remind(
     settings: Settings,
     letter: str,
     recipients: Path | None,
+    sheet: str | None,
     source: Path | None,
     skip_track: bool,
     yes: bool,
@@ -187,7 +200,7 @@ def remind(
     from mailer.reminders import execute_remind, plan_remind, preview_remind
 
     plan = plan_remind(
-        settings, letter, recipients, source=source, skip_track=skip_track, force=force
+        settings, letter, recipients, source=source, skip_track=skip_track, force=force, sheet=sheet
     )
     if plan.track is not None:
         new = [r for r in plan.track.new if r.kind in ("reply", "bounce")]
@@ -403,6 +416,11 @@ def letters_command(settings: Settings) -> None:
         click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
 
 
+def _list_notes(notes: tuple[str, ...]) -> None:
+    for note in notes:
+        click.echo(f"В списке: {note}.")
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -410,6 +428,7 @@ def _one_line(text: str) -> str:
 @cli.command()
 @click.argument("letter")
 @recipients_option
+@sheet_option
 @click.option(
     "--only",
     multiple=True,
@@ -430,6 +449,7 @@ def send(
     settings: Settings,
     letter: str,
     recipients: Path | None,
+    sheet: str | None,
     only: tuple[str, ...],
     yes: bool,
     dry_run: bool,
@@ -440,7 +460,7 @@ def send(
     from mailer.render import address
     from mailer.russian import date_words
 
-    plan = plan_send(settings, letter, recipients, only, resend_uncertain)
+    plan = plan_send(settings, letter, recipients, only, resend_uncertain, sheet)
     s = plan.letter.settings
     mode = "персонально каждому" if s.mode == "personal" else "один документ «по списку»"
     click.echo(f"Письмо: {s.subject}, {plan.letter.registration_label} ({mode}).")
@@ -449,6 +469,7 @@ def send(
     click.echo(
         f"Список: {plan.prepared.recipients.path}, получателей: {len(plan.prepared.recipients)}."
     )
+    _list_notes(plan.prepared.recipients.notes)
     click.echo(
         f"Сервер: {settings.smtp_host}:{settings.smtp_port_effective} "
         f"({settings.smtp_security}); отправитель: {plan.prepared.sender.address}."

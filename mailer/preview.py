@@ -34,6 +34,7 @@ class PreviewResult:
     index: Path
     count: int
     shared_docx_sha256: str | None
+    list_notes: tuple[str, ...] = ()
 
 
 def _claim_folder(folder: Path) -> None:
@@ -132,9 +133,13 @@ class PreviewWriter:
 
 
 def run_preview(
-    settings: Settings, letter_name: str, recipients: Path | None, out: Path | None
+    settings: Settings,
+    letter_name: str,
+    recipients: Path | None,
+    out: Path | None,
+    sheet: str | None = None,
 ) -> PreviewResult:
-    prepared = prepare(settings, letter_name, recipients)
+    prepared = prepare(settings, letter_name, recipients, sheet)
     letter = prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / letter.key, len(prepared.recipients))
 
@@ -172,13 +177,16 @@ def run_preview(
             ("Список", str(prepared.recipients.path)),
         )
     ]
+    facts += [("В списке", html.escape(note)) for note in prepared.recipients.notes]
     if shared_sha:
         name = letter.docx_name(None)
         facts.append(
             ("Документ для всех", f"{_link(name, name)}<br><small>SHA-256 {shared_sha}</small>")
         )
     index = writer.finish(s.subject, facts)
-    return PreviewResult(writer.folder, index, len(prepared.recipients), shared_sha)
+    return PreviewResult(
+        writer.folder, index, len(prepared.recipients), shared_sha, prepared.recipients.notes
+    )
 
 
 _INDEX = """<!DOCTYPE html>

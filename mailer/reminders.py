@@ -147,8 +147,9 @@ def plan_remind(
     skip_track: bool = False,
     force: bool = False,
     today: dt.date | None = None,
+    sheet: str | None = None,
 ) -> RemindPlan:
-    prepared = prepare(settings, letter_name, recipients)
+    prepared = prepare(settings, letter_name, recipients, sheet)
     today = today or dt.date.today()
     _check_templates(prepared, today)
     track = None
