@@ -45,10 +45,9 @@ def office_book(path: Path) -> None:
     for column, name in enumerate(header, start=1):
         sheet.cell(row=4, column=column, value=name).font = Font(bold=True)
     for number, (org, name, email) in enumerate(PEOPLE, start=1):
-        sheet.append(
-            [number, org, name, "Глава муниципального округа", f"399000, г. Грязи, ул. Ленина, {number}",
-             email, "8 (474) 000-00-00"]
-        )  # fmt: skip
+        postal = f"399000, г. Грязи, ул. Ленина, {number}"
+        position = "Глава муниципального округа"
+        sheet.append([number, org, name, position, postal, email, "8 (474) 000-00-00"])
     sheet.row_dimensions[6].hidden = True
     sheet.column_dimensions["G"].hidden = True
     for row in range(8, 40):  # formatted but empty, as Excel leaves them
