@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from mailer.click_ru import RussianGroup
+from mailer.click_ru import install as install_russian
 from mailer.errors import MailerError
+
+install_russian()  # before the commands are declared: click.Path names its kind when built
 
 # Only click and the errors load at start-up, so that `mailer --help` is instant; each command
 # imports the core it needs.
@@ -32,7 +36,7 @@ def _fail(error: MailerError) -> None:
     raise click.exceptions.Exit(error.exit_code)
 
 
-class MailerGroup(click.Group):
+class MailerGroup(RussianGroup):
     """Turns the core's errors into a plain message and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -69,6 +73,7 @@ def with_settings(command: F) -> F:
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Файл настроек вместо .env в текущей папке.",
 )
@@ -77,7 +82,7 @@ def with_settings(command: F) -> F:
 def cli(ctx: click.Context, env_file: Path | None) -> None:
     """Официальные письма по списку: предпросмотр, отправка, журнал.
 
-    LETTER — имя папки письма в letters/ (например, quality-week) или путь к ней.
+    ПИСЬМО — имя папки письма в letters/ (например, quality-week) или путь к ней.
     """
     from mailer.settings import load_settings
 
@@ -88,6 +93,7 @@ recipients_option = click.option(
     "--recipients",
     "-r",
     type=click.Path(path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Список получателей (CSV или XLSX). По умолчанию — из настроек письма или recipients.csv.",
 )
@@ -100,12 +106,13 @@ sheet_option = click.option(
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
 @sheet_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="ПАПКА",
     default=None,
     help="Папка предпросмотра (по умолчанию preview/ИМЯ_ПИСЬМА).",
 )
@@ -126,7 +133,7 @@ def preview(
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
 @sheet_option
 @with_settings
@@ -160,12 +167,13 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
 @sheet_option
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
+    metavar="ПУТЬ",
     default=None,
     help="Где искать ответы: выгрузка почты вместо почтового ящика (как у track).",
 )
@@ -175,6 +183,7 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="ПАПКА",
     default=None,
     help="Папка для --dry-run (по умолчанию preview/ИМЯ_ПИСЬМА-напоминания).",
 )
@@ -245,10 +254,11 @@ KIND_TITLES = {
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
+    metavar="ПУТЬ",
     default=None,
     help="Выгрузка почты вместо почтового ящика: папка Maildir, файл mbox, папка или файл .eml.",
 )
@@ -291,8 +301,8 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("letter")
-@click.argument("recipient")
+@click.argument("letter", metavar="ПИСЬМО")
+@click.argument("recipient", metavar="ПОЛУЧАТЕЛЬ")
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
 @click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")
 @click.option(
@@ -300,7 +310,9 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
     is_flag=True,
     help="Письма от получателя, отложенные на проверку, — не ответ (напоминания пойдут).",
 )
-@click.option("--note", default="", help="Откуда ответ: СЭД, бумага, телефон, № и дата.")
+@click.option(
+    "--note", default="", metavar="ТЕКСТ", help="Откуда ответ: СЭД, бумага, телефон, № и дата."
+)
 @with_settings
 def mark(
     settings: Settings,
@@ -332,10 +344,11 @@ def mark(
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--format",
     "output_format",
+    metavar="[table|json|csv|xlsx]",
     type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
@@ -345,6 +358,7 @@ def mark(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Записать в файл (для xlsx обязательно).",
 )
@@ -373,10 +387,11 @@ def status(settings: Settings, letter: str, output_format: str, output: Path | N
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="ПАПКА",
     default=Path("reports"),
     show_default=True,
     help="Папка для сводки (XLSX) и справки (DOCX).",
@@ -426,7 +441,7 @@ def _one_line(text: str) -> str:
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
 @sheet_option
 @click.option(

@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from mailer.columns import EMAIL_MAYBE, ROW_NUMBER, classify_header, looks_like_addresses, slug
 from mailer.errors import RecipientsError
 from mailer.tables import Rows, Table, read_csv, read_xlsx
+from mailer.validation_ru import email_problem
 
 FIELDS = (
     "id",
@@ -319,7 +320,7 @@ def _validate(path: Path, table: Table) -> RecipientList:
             try:
                 checked = validate_email(raw, check_deliverability=False)
             except EmailNotValidError as exc:
-                row_problems.append(f"адрес «{raw}» неверен: {exc}")
+                row_problems.append(f"адрес «{raw}» неверен: {email_problem(str(exc))}")
                 continue
             if checked.ascii_email is None:
                 row_problems.append(

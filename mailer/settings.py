@@ -122,10 +122,12 @@ def load_settings(env_file: Path | None = None) -> Settings:
             return Settings(_env_file=env_file)  # type: ignore[call-arg]
         return Settings()
     except ValidationError as exc:
+        from mailer.validation_ru import explain
+
         lines = []
         for err in exc.errors():
             name = "MAILER_" + "_".join(str(p) for p in err["loc"]).upper()
-            lines.append(f"  {name}: {err['msg']}")
+            lines.append(f"  {name}: {explain(err, show_input='PASSWORD' not in name)}")
         raise ConfigError(
             "Настройки программы заданы неверно:\n" + "\n".join(lines),
             hint="Проверьте переменные окружения и файл .env (образец: .env.example).",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from mailer.errors import ServerError
+from mailer.network_ru import certificate_problem, connection_problem
 from mailer.settings import Settings
 from mailer.tls import tls_context
 
@@ -52,17 +53,6 @@ def _describe(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
 
-def _is_certificate_error(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError) or "certificate verify failed" in str(
-            seen
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 async def connect(settings: Settings) -> aiosmtplib.SMTP:
     """An open, authenticated connection, or a ServerError saying plainly what went wrong."""
     settings.check_auth_is_safe()
@@ -92,14 +82,16 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
         ) from None
     except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
         client.close()
-        if _is_certificate_error(exc):
+        certificate = certificate_problem(exc)
+        if certificate:
             raise ServerError(
-                f"Сертификат сервера {where} не прошёл проверку: {str(exc).rstrip('.')}.",
+                f"Сертификат сервера {where} не прошёл проверку: {certificate}.",
                 hint="Обычно это значит, что адрес сервера указан неверно или у сервера "
-                "самоподписанный сертификат: тогда укажите его файл в MAILER_SMTP_CA_FILE.",
+                "сертификат организации: тогда укажите файл её удостоверяющего центра в "
+                "MAILER_SMTP_CA_FILE. Ничего не отправлено.",
             ) from None
         raise ServerError(
-            f"Не удалось связаться с почтовым сервером {where}: {str(exc).rstrip('.')}.",
+            f"Не удалось связаться с почтовым сервером {where}: {connection_problem(exc)}.",
             hint="Проверьте MAILER_SMTP_HOST, MAILER_SMTP_PORT и MAILER_SMTP_SECURITY, "
             "и что сервер работает. Ничего не отправлено.",
         ) from None
