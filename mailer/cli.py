@@ -72,7 +72,7 @@ def with_settings(command: F) -> F:
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--env-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="ФАЙЛ",
     default=None,
     help="Файл настроек вместо .env в текущей папке.",
@@ -369,10 +369,10 @@ def status(settings: Settings, letter: str, output_format: str, output: Path | N
     from mailer.report.summary_xlsx import write_status_xlsx
     from mailer.status import letter_status
 
+    if output_format == "xlsx" and output is None:
+        raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
     result = letter_status(settings, letter)
-    if output_format == "xlsx":
-        if output is None:
-            raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
+    if output_format == "xlsx" and output is not None:
         path = write_status_xlsx(result, output)
         click.echo(f"Сводка записана: {path}")
         return
