@@ -31,7 +31,7 @@ def english_words(output: str) -> list[str]:
         tokens = [t.strip(".,:;!?()") for t in line.split()]
         tokens = ["" if t[:1] in "'«\"" else t for t in tokens]
         run_of: list[str] = []
-        for token in tokens + [""]:
+        for token in [*tokens, ""]:
             if re.fullmatch(r"[A-Za-z]{2,}", token) and token not in COMMAND_WORDS:
                 run_of.append(token)
                 continue
