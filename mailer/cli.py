@@ -85,8 +85,14 @@ def cli(ctx: click.Context, env_file: Path | None) -> None:
     ПИСЬМО — имя папки письма в letters/ (например, quality-week) или путь к ней.
     """
     from mailer.settings import load_settings
+    from mailer.whereami import orientation, outside_project
 
     ctx.obj = load_settings(env_file)
+    asks_help = {"-h", "--help"} & {*ctx.protected_args, *ctx.args}
+    if outside_project(ctx.obj) and not asks_help:
+        # run from the wrong folder, a command would quietly use defaults: say where it looks
+        for line in orientation(ctx.obj, env_file):
+            click.echo(line, err=True)
 
 
 recipients_option = click.option(
@@ -130,6 +136,11 @@ def preview(
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
     click.echo("Ничего не отправлено.")
+    _next_steps(
+        "просмотрите письма в браузере (ссылка выше);",
+        f"{_command('check', letter)} — проверить оформление документа по ГОСТ;",
+        f"{_command('send', letter)} — отправить (программа спросит подтверждение).",
+    )
 
 
 @cli.command()
@@ -159,6 +170,7 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
             f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
             "реквизиты, поля, шрифт, отметка об электронной подписи."
         )
+        _next_steps(f"{_command('send', letter)} — отправить (программа спросит подтверждение).")
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
@@ -223,6 +235,7 @@ def remind(
             click.echo(f"  {rid}: {reason}")
     if not plan.due:
         click.echo("Напоминать некому.")
+        _next_steps(f"{_command('status', letter)} — кто ответил, кто нет.")
         return
     click.echo(f"Получат напоминание ({len(plan.due)}):")
     for item in plan.due:
@@ -239,9 +252,11 @@ def remind(
     if not yes and not click.confirm("Отправить напоминания?", default=False):
         click.echo("Отменено. Ничего не отправлено.")
         raise click.exceptions.Exit(EXIT_CANCELLED)
-    with click.progressbar(length=len(plan.due), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_remind(plan, progress=lambda _rid, _outcome: bar.update(1))
-    _report_sending(settings, summary, "Напоминаний отправлено")
+    from mailer.progress import SendProgress
+
+    with SendProgress(len(plan.due), sys.stderr, verb="Напоминаний отправлено") as progress:
+        summary = execute_remind(plan, progress=progress)
+    _report_sending(settings, summary, "Напоминаний отправлено", then=_after_sending(letter))
 
 
 KIND_TITLES = {
@@ -294,9 +309,18 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
             click.echo(f"  {record.sender} «{record.subject}»: {record.detail}")
-        click.echo(
-            "Если это ответ, отметьте его: mailer mark "
-            f'{summary.letter.key} ID_ПОЛУЧАТЕЛЯ --replied --note "…"'
+        _next_steps(
+            "прочитайте эти письма и решите по каждому:",
+            "  ответ — "
+            + _command("mark", letter, "ID_ПОЛУЧАТЕЛЯ", "--replied", "--note", "вх. № …"),
+            f"  не ответ — {_command('mark', letter, 'ID_ПОЛУЧАТЕЛЯ', '--not-an-answer')}",
+            "  (пока письмо на проверке, этому получателю не напоминают);",
+            f"{_command('status', letter)} — кто ответил, кто нет.",
+        )
+    else:
+        _next_steps(
+            f"{_command('status', letter)} — кто ответил, кто нет;",
+            f"{_command('remind', letter)} — напомнить тем, кто не ответил.",
         )
 
 
@@ -335,6 +359,7 @@ def mark(
     if replied:
         mark_replied(settings, letter, recipient, note)
         click.echo(f"Отмечено: {recipient} ответил{f' ({note})' if note else ''}.")
+        _next_steps(f"{_command('status', letter)} — посмотреть, кто ещё не ответил.")
         return
     count = unmark_replied(settings, letter, recipient)
     if count:
@@ -362,8 +387,11 @@ def mark(
     default=None,
     help="Записать в файл (для xlsx обязательно).",
 )
+@click.option("--wide", is_flag=True, help="Все столбцы таблицы, даже если она шире 80 знаков.")
 @with_settings
-def status(settings: Settings, letter: str, output_format: str, output: Path | None) -> None:
+def status(
+    settings: Settings, letter: str, output_format: str, output: Path | None, wide: bool
+) -> None:
     """Кто получил письмо, кто ответил, кому напомнили, у кого истёк срок."""
     from mailer.report.status_output import status_csv, status_json, status_table
     from mailer.report.summary_xlsx import write_status_xlsx
@@ -376,9 +404,14 @@ def status(settings: Settings, letter: str, output_format: str, output: Path | N
         path = write_status_xlsx(result, output)
         click.echo(f"Сводка записана: {path}")
         return
-    text = {"json": status_json, "csv": status_csv}.get(output_format, status_table)(result)
+    if output_format == "table":
+        text = status_table(result, wide=wide)
+    else:
+        text = {"json": status_json, "csv": status_csv}[output_format](result)
     if output is None:
         click.echo(text, nl=False)
+        if output_format == "table":
+            _next_steps(*_after_status(letter, result.totals()))
         return
     from mailer.files import write_new_file
 
@@ -411,6 +444,11 @@ def report(settings: Settings, letter: str, out: Path) -> None:
     )
     click.echo(f"Сводка: {xlsx}")
     click.echo(f"Справка: {docx_path}")
+    _next_steps(
+        "передайте сводку и справку руководителю;",
+        f"после новых ответов: {_command('track', letter)}, затем снова "
+        f"{_command('report', letter)} (прежние файлы сохранятся).",
+    )
 
 
 @cli.command("letters")
@@ -420,7 +458,7 @@ def letters_command(settings: Settings) -> None:
     from mailer.status import letters_in_journal
 
     if not settings.db.exists():
-        click.echo(f"Журнал {settings.db} ещё пуст: писем не отправляли.")
+        click.echo(f"Журнал {settings.db.absolute()} ещё пуст: писем не отправляли.")
         return
     rows = letters_in_journal(settings)
     if not rows:
@@ -429,6 +467,7 @@ def letters_command(settings: Settings) -> None:
     for key, subject, number, date, recipients, sent in rows:
         day = ".".join(reversed(date.split("-")))
         click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
+    _next_steps(f"{_command('status', 'ИМЯ_ПИСЬМА')} — подробно об одном письме.")
 
 
 def _list_notes(notes: tuple[str, ...]) -> None:
@@ -499,6 +538,7 @@ def send(
         )
     if not plan.to_send:
         click.echo("Отправлять нечего.")
+        _next_steps(*_after_sending(letter))
         if stuck:
             click.echo(uncertain_hint())
             raise click.exceptions.Exit(EXIT_INCOMPLETE)
@@ -514,23 +554,30 @@ def send(
                 f"  {recipient.id}: {_one_line(address(recipient).addressee)} "
                 f"<{', '.join(recipient.emails)}>"
             )
-        click.echo(
-            "Пробный запуск (--dry-run): ничего не отправлено. Сами письма покажет "
-            f"команда: mailer preview {letter}"
+        click.echo("Пробный запуск (--dry-run): ничего не отправлено.")
+        _next_steps(
+            f"{_command('preview', letter)} — посмотреть сами письма;",
+            f"{_command('send', letter)} — отправить.",
         )
         return
     if not yes and not click.confirm("Отправить?", default=False):
         click.echo("Отменено. Ничего не отправлено.")
         raise click.exceptions.Exit(EXIT_CANCELLED)
 
-    with click.progressbar(length=len(plan.to_send), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_send(plan, progress=lambda _rid, _outcome: bar.update(1))
+    from mailer.progress import SendProgress
 
-    _report_sending(settings, summary, "Отправлено", stuck)
+    with SendProgress(len(plan.to_send), sys.stderr) as progress:
+        summary = execute_send(plan, progress=progress)
+
+    _report_sending(settings, summary, "Отправлено", stuck, then=_after_sending(letter))
 
 
 def _report_sending(
-    settings: Settings, summary: SendSummary, sent_title: str, stuck: list[str] | None = None
+    settings: Settings,
+    summary: SendSummary,
+    sent_title: str,
+    stuck: list[str] | None = None,
+    then: list[str] | None = None,
 ) -> None:
     """The end of a sending run: what went, what did not, and the exit code."""
     from mailer.campaign import uncertain_hint
@@ -569,8 +616,37 @@ def _report_sending(
             "Запустите ту же команду снова: уйдут только неотправленные письма "
             "(после исправления адресов — и отклонённые)."
         )
+    if then:
+        _next_steps(*then)
     if not summary.complete or summary.recovered or stuck:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
+
+
+def _command(*words: str) -> str:
+    """A command line to type: a word with a space is quoted."""
+    return " ".join(["mailer", *(f'"{w}"' if " " in w or not w else w for w in words)])
+
+
+def _next_steps(*lines: str) -> None:
+    click.echo("Дальше:")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
+def _after_status(letter: str, totals: dict[str, int]) -> list[str]:
+    steps = [f"{_command('track', letter)} — проверить почту на новые ответы;"]
+    if totals["not_replied"]:
+        steps.append(f"{_command('remind', letter)} — напомнить тем, кто не ответил;")
+    steps.append(f"{_command('report', letter)} — сводка и справка для руководителя.")
+    return steps
+
+
+def _after_sending(letter: str) -> list[str]:
+    return [
+        f"{_command('track', letter)} — найти ответы в почте (через день-другой и потом "
+        "регулярно);",
+        f"{_command('status', letter)} — кто получил, кто ответил, у кого истекает срок.",
+    ]
 
 
 def main() -> None:

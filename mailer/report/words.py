@@ -15,6 +15,7 @@ STATE_TITLES = {
     "uncertain": "неизвестно, дошло ли",
     "bounced": "не доставлено",
     "replied": "ответил",
+    "review": "на проверке",
 }
 MATCHED_BY = {
     "thread": "по переписке",
