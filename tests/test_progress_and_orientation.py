@@ -91,8 +91,8 @@ def test_send_ends_with_the_count_and_what_comes_next(
     assert "  mailer remind quality-week — напомнить тем, кто не ответил;" in table
 
     wide = run(["status", "quality-week", "--wide"]).output.splitlines()
-    header = next(line for line in wide if line.lstrip().startswith("№"))
-    assert header.split()[:6] == ["№", "Организация", "id", "Адреса", "Состояние", "Отправлено"]
+    titles = next(line for line in wide if line.lstrip().startswith("№"))
+    assert titles.split()[:6] == ["№", "Организация", "id", "Адреса", "Состояние", "Отправлено"]
     assert any("glava@elets.example.org, priemnaya@elets.example.org" in line for line in wide)
     assert max(len(line) for line in wide) > 80
 
