@@ -38,7 +38,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     """
     letter = status.letter
     title = f"{letter.settings.subject}, {letter.registration_label} ({letter.key})"
-    lines = textwrap.wrap(title, TERMINAL_WIDTH)
+    lines = textwrap.wrap(title, TERMINAL_WIDTH, break_on_hyphens=False)
     if letter.deadline:
         lines.append(f"Срок ответа: {date_words(letter.deadline)}")
     lines.append("")
@@ -93,7 +93,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     totals = status.totals()
     lines.append("")
     summary = "Итого: " + ", ".join(f"{TOTAL_TITLES[k].lower()} {v}" for k, v in totals.items())
-    lines += textwrap.wrap(summary, TERMINAL_WIDTH, subsequent_indent="  ")
+    lines += textwrap.wrap(summary, TERMINAL_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     if not wide:
         lines.append("Все столбцы (адреса, время, как найден ответ): --wide")
     return "\n".join(lines) + "\n"
