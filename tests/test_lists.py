@@ -224,3 +224,22 @@ def test_list_saved_by_libreoffice_from_a_windows_1251_csv(tmp_path: Path) -> No
     assert [(r.organization, r.full_name, r.email) for r in listed] == PEOPLE
     assert listed.recipients[0].id == "griazinskii-munitsipalnyi-okrug"
     assert listed.notes[0].endswith("заголовок в строке 3")
+
+
+def test_merged_cells_in_the_data_read_as_their_value(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Организация", "ФИО", "Должность", "Email"])
+    sheet.append(
+        ["Администрация Грязинского МО", "Уварова Наталья Ивановна", "Глава", "a@g.example.org"]
+    )
+    sheet.append([None, "Ким Александр Сергеевич", "Заместитель главы", "b@g.example.org"])
+    sheet.merge_cells("A2:A3")  # one organization for both of its people, as offices merge it
+    book.save(tmp_path / "list.xlsx")
+    listed = load_recipients(tmp_path / "list.xlsx")
+    assert [r.organization for r in listed] == ["Администрация Грязинского МО"] * 2
+    assert [r.id for r in listed] == [
+        "administratsiia-griazinskogo-mo-uvarova-natalia-ivanovna",
+        "administratsiia-griazinskogo-mo-kim-aleksandr-sergeevich",
+    ]
