@@ -136,10 +136,11 @@ def preview(
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
     click.echo("Ничего не отправлено.")
+    same_list = _list_words(recipients, sheet)
     _next_steps(
         "просмотрите письма в браузере (ссылка выше);",
-        f"{_command('check', letter)} — проверить оформление документа по ГОСТ;",
-        f"{_command('send', letter)} — отправить (программа спросит подтверждение).",
+        f"{_command('check', letter, *same_list)} — проверить оформление документа по ГОСТ;",
+        f"{_command('send', letter, *same_list)} — отправить (программа спросит подтверждение).",
     )
 
 
@@ -170,7 +171,10 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
             f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
             "реквизиты, поля, шрифт, отметка об электронной подписи."
         )
-        _next_steps(f"{_command('send', letter)} — отправить (программа спросит подтверждение).")
+        same_list = _list_words(recipients, sheet)
+        _next_steps(
+            f"{_command('send', letter, *same_list)} — отправить (программа спросит подтверждение)."
+        )
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
@@ -555,9 +559,10 @@ def send(
                 f"<{', '.join(recipient.emails)}>"
             )
         click.echo("Пробный запуск (--dry-run): ничего не отправлено.")
+        same_list = _list_words(recipients, sheet)
         _next_steps(
-            f"{_command('preview', letter)} — посмотреть сами письма;",
-            f"{_command('send', letter)} — отправить.",
+            f"{_command('preview', letter, *same_list)} — посмотреть сами письма;",
+            f"{_command('send', letter, *same_list)} — отправить.",
         )
         return
     if not yes and not click.confirm("Отправить?", default=False):
@@ -625,6 +630,12 @@ def _report_sending(
 def _command(*words: str) -> str:
     """A command line to type: a word with a space is quoted."""
     return " ".join(["mailer", *(f'"{w}"' if " " in w or not w else w for w in words)])
+
+
+def _list_words(recipients: Path | None, sheet: str | None) -> list[str]:
+    """The list options of a suggested command: the same list, not the default one."""
+    words = ["-r", str(recipients)] if recipients is not None else []
+    return words + (["--sheet", sheet] if sheet is not None else [])
 
 
 def _next_steps(*lines: str) -> None:

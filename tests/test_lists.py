@@ -200,6 +200,8 @@ def test_preview_reports_hidden_rows_and_made_ids(workdir: Path) -> None:
     assert "В списке: столбца id нет: id получателей составлены из названий организаций." in (
         result.output
     )
+    # the next step names the same list, not the default one
+    assert "  mailer send quality-week -r list.xlsx — отправить" in result.output
     page = (workdir / "preview" / "quality-week" / "index.html").read_text(encoding="utf-8")
     assert "скрытые строки (1): 6;" in page
     assert "id volovskii-munitsipalnyi-okrug" in page
