@@ -3,6 +3,7 @@ configuration on 127.0.0.1 (a passwd-file user, a Maildir, plaintext login on lo
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import re
@@ -117,18 +118,26 @@ class Dovecot:
         return [(int(h), int(b)) for h, b in re.findall(r"fetch_hdr=(\d+) fetch_body=(\d+)", log)]
 
     def stop(self) -> None:
+        # A throwaway server: its whole process group is killed at once. On SIGTERM Dovecot's
+        # master lingers about 2.5 s after its children are gone, a tenth of the suite's time.
         pid_file = self.root / "run" / "master.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().strip())
-            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.02)
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.01)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: the daemonized master's parent is init, which may reap late."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def start_dovecot() -> Dovecot:

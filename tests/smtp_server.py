@@ -40,6 +40,10 @@ class Handler:
     data_command_drops: int = 0  # how many DATA commands to answer so, before the 354
     times: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Once this many messages are in, further ones wait at DATA until `released` (at most
+    # 10 s): a test that kills the client mid-stream cannot be outrun by a fast client.
+    hold_after: int | None = None
+    released: bool = False
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -61,6 +65,13 @@ class Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            for _ in range(1000):
+                if self.released:
+                    break
+                await asyncio.sleep(0.01)
+            if server.transport is None or server.transport.is_closing():
+                return "421 4.4.2 closing"  # the client is gone: it never heard a 250
         with self.lock:
             if self.drop_in_data > 0:
                 self.drop_in_data -= 1

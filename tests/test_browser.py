@@ -9,7 +9,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+import pytest
+
 from tests.conftest import run
+
+pytestmark = pytest.mark.slow
 
 FLAGS = [
     "--headless",

@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import parse_strict, run
 from tests.smtp_server import SmtpServer, start_server
 
@@ -110,6 +112,7 @@ def _write_list(path: Path) -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_faults_over_500_letters(workdir: Path, tmp_path: Path) -> None:
     _write_list(workdir / "recipients.csv")
     handler = FaultyHandler(seed=20261125)

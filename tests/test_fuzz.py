@@ -20,6 +20,8 @@ from mailer.cli import cli
 from tests.conftest import REPO, parse_strict
 from tests.smtp_server import SmtpServer, start_server
 
+pytestmark = pytest.mark.slow
+
 CLEAR_ERRORS = {3, 4}  # input and settings errors: nothing sent
 
 good_emails = st.builds(

@@ -11,6 +11,8 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from mailer.docx import read_docx_text
 from tests.conftest import parse_strict, run
 from tests.imap_server import Dovecot
@@ -180,6 +182,7 @@ def test_the_interval_holds_without_force(
     assert "Напоминаний отправлено: 20." in later.output
 
 
+@pytest.mark.slow
 def test_an_unreadable_mailbox_stops_the_reminders_unless_told(
     workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
 ) -> None:
@@ -211,6 +214,7 @@ def test_dry_run_writes_the_reminders_and_sends_nothing(
         assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_a_killed_reminder_run_resumes_without_duplicates(
     workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
 ) -> None:
