@@ -28,6 +28,7 @@ from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.recipients import Recipient, RecipientList, load_recipients
 from mailer.render import RenderedLetter, Renderer
 from mailer.settings import Settings
+from mailer.system_ru import file_problem
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
 
@@ -83,7 +84,7 @@ def _attachment(path: Path, name: str | None = None) -> Attachment:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LetterError(f"Файл приложения {path} не читается: {exc}.") from None
+        raise LetterError(f"Файл приложения {path} не читается: {file_problem(exc)}.") from None
     return Attachment(name or path.name, data, maintype, subtype)
 
 

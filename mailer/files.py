@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mailer.errors import OutputError
+from mailer.system_ru import file_problem
 
 
 def write_new_file(path: Path, data: bytes) -> Path:
@@ -19,7 +20,7 @@ def write_new_file(path: Path, data: bytes) -> Path:
             hint="Укажите другое имя файла или уберите старый.",
         ) from None
     except OSError as exc:
-        raise OutputError(f"Не удалось записать {path}: {exc}.") from None
+        raise OutputError(f"Не удалось записать {path}: {file_problem(exc)}.") from None
     return path
 
 

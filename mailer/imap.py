@@ -9,8 +9,8 @@ import ssl
 import time
 
 from mailer.errors import ServerError
-from mailer.network_ru import certificate_problem, connection_problem
 from mailer.settings import Settings, check_imap_auth_is_safe
+from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
 
 

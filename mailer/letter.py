@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
+from mailer.system_ru import file_problem
 from mailer.validation_ru import explain, toml_problem
 
 SETTINGS_FILE = "letter.toml"
@@ -211,7 +212,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             hint="Это формат TOML: текст в кавычках, даты в виде 2023-10-12, разделы в [скобках].",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise LetterError(f"Файл {path} не читается: {exc}.") from None
+        raise LetterError(f"Файл {path} не читается: {file_problem(exc)}.") from None
 
 
 def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:

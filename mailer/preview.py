@@ -22,6 +22,7 @@ from mailer.recipients import Recipient
 from mailer.render import Addressing
 from mailer.russian import date_numeric, date_words, filename_safe
 from mailer.settings import Settings
+from mailer.system_ru import file_problem
 from mailer.text import Block, to_html
 
 MARKER = ".mailer-preview"
@@ -53,7 +54,7 @@ def _claim_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).write_text("Папка создана командой mailer preview.\n", encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"Не удалось создать папку {folder}: {exc}.") from None
+        raise OutputError(f"Не удалось создать папку {folder}: {file_problem(exc)}.") from None
 
 
 def _deadline_text(letter: Letter) -> str:

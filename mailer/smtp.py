@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from mailer.errors import ServerError
-from mailer.network_ru import certificate_problem, connection_problem
 from mailer.settings import Settings
+from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
 
 # Answers by which relays say "too many / too fast": slow down instead of failing anyone.

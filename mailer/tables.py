@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailer.errors import RecipientsError
+from mailer.system_ru import file_problem
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -44,7 +45,7 @@ def read_csv(path: Path) -> Table:
     try:
         text = _decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipientsError(str(path), [f"файл не читается: {exc}"]) from None
+        raise RecipientsError(str(path), [f"файл не читается: {file_problem(exc)}"]) from None
     # the delimiter is the one most used in the first lines (a title line may have none)
     head = "\n".join(text.split("\n", 10)[:10])
     counts = {d: head.count(d) for d in (";", "\t", ",")}
@@ -53,7 +54,17 @@ def read_csv(path: Path) -> Table:
     try:
         return Table([(index, row) for index, row in enumerate(reader, start=1)])
     except csv.Error as exc:
-        raise RecipientsError(str(path), [f"строка {reader.line_num}: {exc}"]) from None
+        reason = (
+            "нулевой байт: это не текстовый файл" if "NUL" in str(exc) else "слишком длинное поле"
+        )
+        raise RecipientsError(str(path), [f"строка {reader.line_num}: {reason}"]) from None
+
+
+def _workbook_problem(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return file_problem(exc)
+    # zipfile's "File is not a zip file", openpyxl's own complaints: the file is not a workbook
+    return "файл повреждён или это не книга Excel .xlsx (сохраните его в Excel как .xlsx)"
 
 
 def _cell_text(value: object) -> str:
@@ -73,7 +84,9 @@ def read_xlsx(path: Path, sheet_name: str | None, has_header: Callable[[Rows], b
         # not read_only: merged cells and hidden rows are only known to a fully loaded sheet
         workbook = openpyxl.load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
-        raise RecipientsError(str(path), [f"файл Excel не открывается: {exc}"]) from None
+        raise RecipientsError(
+            str(path), [f"файл Excel не открывается: {_workbook_problem(exc)}"]
+        ) from None
     try:
         if sheet_name is not None:
             if sheet_name not in workbook.sheetnames:

@@ -28,7 +28,7 @@ def english_words(output: str) -> list[str]:
     found = []
     for line in output.splitlines():
         # a quoted value ('table', «ssl») is the user's or the setting's own word
-        tokens = [t.strip(".,:;!?()") for t in line.split()]
+        tokens = [t.strip("()").rstrip(".,:;!?") for t in line.split()]
         tokens = ["" if t[:1] in "'«\"" else t for t in tokens]
         run_of: list[str] = []
         for token in [*tokens, ""]:
@@ -188,3 +188,18 @@ def test_a_bad_address_in_the_list_is_explained_in_russian(workdir: Path) -> Non
     assert result.exit_code == 3
     assert "в домене после @ нет точки" in result.output
     assert_russian(result.output)
+
+
+def test_a_damaged_workbook_and_a_huge_field_are_explained_in_russian(workdir: Path) -> None:
+    (workdir / "list.xlsx").write_bytes(b"this is not a workbook")
+    damaged = run(["check", "quality-week", "-r", "list.xlsx"])
+    assert damaged.exit_code == 3
+    assert "файл Excel не открывается: файл повреждён или это не книга Excel .xlsx" in (
+        damaged.output
+    )
+    assert_russian(damaged.output)
+    (workdir / "list.csv").write_text("id,email\n1," + "x" * 200_000 + "\n")
+    huge = run(["check", "quality-week", "-r", "list.csv"])
+    assert huge.exit_code == 3
+    assert "строка 2: слишком длинное поле" in huge.output
+    assert_russian(huge.output)

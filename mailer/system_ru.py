@@ -1,9 +1,10 @@
-"""Why a connection to a mail server failed, in Russian.
+"""What the operating system says, in Russian: why a connection to a mail server failed, why a
+file could not be read or written.
 
 Python and aiosmtplib say it in English ("Connect call failed", "Name or service not known",
-"certificate verify failed: self-signed certificate"); the secretary reads the reason in plain
-words and the IT person the setting to check. The exception's chain is searched for the cause
-that tells most: a certificate's verdict, then the name, the refusal, the silence.
+"certificate verify failed: self-signed certificate", "Permission denied"); the secretary reads
+the reason in plain words and the IT person the setting to check. An exception's chain is searched
+for the cause that tells most: a certificate's verdict, then the name, the refusal, the silence.
 """
 
 from __future__ import annotations
@@ -76,3 +77,29 @@ def connection_problem(exc: BaseException) -> str:
         return "сервер закрыл соединение"
     code = next((s.errno for s in _chain(exc) if isinstance(s, OSError) and s.errno), None)
     return f"сбой соединения (код ошибки {code})" if code else "сбой соединения"
+
+
+_FILE_REASONS = {
+    errno.ENOENT: "нет такого файла или папки",
+    errno.EACCES: "нет прав на доступ",
+    errno.EPERM: "нет прав на доступ",
+    errno.EISDIR: "это папка, а не файл",
+    errno.ENOTDIR: "часть пути — не папка",
+    errno.EEXIST: "такой файл уже есть",
+    errno.ENOSPC: "на диске нет места",
+    errno.EROFS: "диск доступен только для чтения",
+    errno.ENAMETOOLONG: "слишком длинное имя",
+    errno.EBUSY: "файл занят другой программой",
+    errno.ETXTBSY: "файл занят другой программой",
+}
+
+
+def file_problem(exc: BaseException) -> str:
+    """Why a file could not be read or written, as a phrase."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "текст не в кодировке UTF-8"
+    if isinstance(exc, OSError) and exc.errno in _FILE_REASONS:
+        return _FILE_REASONS[exc.errno]
+    if isinstance(exc, OSError) and exc.errno:
+        return f"ошибка ввода-вывода (код {exc.errno})"
+    return "ошибка ввода-вывода"
