@@ -71,14 +71,14 @@ RUSSIAN: dict[str, str] = {
         "Не удалось открыть файл {filename!r}: {message}"
     ),
     # prompts and their answers
-    "Error: invalid input": "Ошибка: не понял ответ",
+    "Error: invalid input": "Ответ не понят.",
     "Error: The value you entered was invalid.": "Ошибка: введено неверное значение.",
     "Error: The two entered values do not match.": "Ошибка: введённые значения не совпадают.",
     "Repeat for confirmation": "Повторите для подтверждения",
     "Press any key to continue...": "Нажмите любую клавишу…",
     "Do you want to continue?": "Продолжить?",
     "Confirm the action without prompting.": "Подтвердить без вопроса.",
-    "Aborted!": "Прервано. Ничего не изменено.",
+    "Aborted!": "Прервано.",
 }
 
 # ngettext: the English singular -> the Russian forms for 1, for 2-4 and for 5 and more

@@ -52,21 +52,22 @@ def classify_header(name: str) -> str | None:
     ):
         return "email"
     if (
-        joined.startswith("фио")
+        "фио" in words
+        or "ф и о" in " ".join(words)  # "Ф.И.О.", "Глава МО (Ф. И. О.)"
         or "fullname" in joined
         or words == ["name"]
         or _starts(words, "фамили")
         or words in (["руководитель"], ["глава"])
     ):
         return "full_name"
+    if set(words) & {"id", "код", "идентификатор"} or words == ["номер"]:
+        return "id"  # "Код МО", "Код организации": the recipient's code, not its name
     if (
         _starts(words, "организац", "учрежден", "organi")
         or (_starts(words, "муниципальн") and _starts(words, "образовани"))
         or set(words) & {"мо", "org", "наименование", "орган"}
     ):
         return "organization"
-    if set(words) & {"id", "код", "идентификатор"} or words == ["номер"]:
-        return "id"
     if _starts(words, "адрес"):
         return EMAIL_MAYBE
     return None

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from mailer.columns import EMAIL_MAYBE, ROW_NUMBER, classify_header, looks_like_addresses, slug
+from mailer.columns import (
+    EMAIL_MAYBE,
+    ROW_NUMBER,
+    classify_header,
+    header_words,
+    looks_like_addresses,
+    slug,
+)
 from mailer.errors import RecipientsError
 from mailer.tables import Rows, Table, read_csv, read_xlsx
 from mailer.validation_ru import email_problem
@@ -158,8 +165,13 @@ def _read_header(header_row: int, header: list[str], data: Rows) -> _Header:
         if kind is None or kind == ROW_NUMBER:
             found.extra_columns[name] = index
         elif kind in found.columns:
-            if kind in ("id", "email"):
-                first = found.names[found.columns[kind]]
+            first = found.names[found.columns[kind]]
+            if kind == "id" and len(header_words(first)) <= 1 < len(header_words(name)):
+                found.extra_columns[name] = index  # "id" beside "Код ОКТМО": the plain one
+            elif kind == "id" and len(header_words(name)) <= 1 < len(header_words(first)):
+                found.extra_columns[first] = found.columns[kind]
+                found.columns[kind] = index
+            elif kind in ("id", "email"):
                 found.problems.append(
                     f"строка {header_row}: столбцы «{first}» и «{name}» оба похожи на "
                     f"{COLUMN_TITLES[kind]}; переименуйте лишний"

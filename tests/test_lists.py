@@ -123,6 +123,8 @@ def test_two_people_of_one_organization_get_ids_of_their_own(tmp_path: Path) -> 
          ("id", "full_name", "email", "position")),
         (["Id", "Руководитель", "Почта", "Муниципальное  образование:"],
          ("id", "full_name", "email", "organization")),
+        (["Код МО", "Глава МО (Ф. И. О.)", "Адрес эл. почты", "Наименование МО"],
+         ("id", "full_name", "email", "organization")),
     ],
 )  # fmt: skip
 def test_header_spelling_variants(
@@ -244,4 +246,21 @@ def test_merged_cells_in_the_data_read_as_their_value(tmp_path: Path) -> None:
     assert [r.id for r in listed] == [
         "administratsiia-griazinskogo-mo-uvarova-natalia-ivanovna",
         "administratsiia-griazinskogo-mo-kim-aleksandr-sergeevich",
+    ]
+
+
+def test_a_plain_id_wins_over_a_compound_code(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "Код ОКТМО;ID;ФИО;Email\n42620000;gryazi;Уварова Наталья Ивановна;a@gryazi.example.org\n",
+        encoding="utf-8",
+    )
+    (only,) = load_recipients(path)
+    assert only.id == "gryazi"
+    assert only.extra == {"Код ОКТМО": "42620000"}
+    path.write_text("ID;Код;ФИО;Email\n1;2;Уварова Наталья Ивановна;a@gryazi.example.org\n")
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(path)
+    assert caught.value.problems == [
+        "строка 1: столбцы «ID» и «Код» оба похожи на id (код); переименуйте лишний"
     ]
