@@ -29,6 +29,7 @@ EXIT_CANCELLED = 10
 EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
+ORIENTATION = "mailer.orientation"  # ctx.meta: where a command run outside the folder looks
 
 
 def _fail(error: MailerError) -> None:
@@ -64,7 +65,10 @@ def _settings(ctx: click.Context) -> Settings:
 def with_settings(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return command(_settings(click.get_current_context()), *args, **kwargs)
+        ctx = click.get_current_context()
+        for line in ctx.meta.get(ORIENTATION, ()):
+            click.echo(line, err=True)
+        return command(_settings(ctx), *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -88,11 +92,10 @@ def cli(ctx: click.Context, env_file: Path | None) -> None:
     from mailer.whereami import orientation, outside_project
 
     ctx.obj = load_settings(env_file)
-    asks_help = {"-h", "--help"} & {*ctx.protected_args, *ctx.args}
-    if outside_project(ctx.obj) and not asks_help:
-        # run from the wrong folder, a command would quietly use defaults: say where it looks
-        for line in orientation(ctx.obj, env_file):
-            click.echo(line, err=True)
+    if outside_project(ctx.obj):
+        # run from the wrong folder, a command would quietly use defaults: it says where it
+        # looks once it runs (not for its --help)
+        ctx.meta[ORIENTATION] = orientation(ctx.obj, env_file)
 
 
 recipients_option = click.option(
