@@ -154,3 +154,37 @@ def test_outside_a_project_folder_says_where_it_looked(
     # in the office's folder the commands say nothing of the sort
     (tmp_path / "letters").mkdir()
     assert "Папка, в которой" not in run(["letters"]).output
+
+
+def test_status_table_makes_room_for_every_state(workdir: Path) -> None:
+    import datetime as dt
+
+    from mailer.letter import load_letter
+    from mailer.report.status_output import status_table
+    from mailer.status import LetterStatus, StatusRow
+
+    def row(rid: str, organization: str, state: str, note: str | None = None) -> StatusRow:
+        return StatusRow(
+            id=rid, email=f"{rid}@mo.example.org", organization=organization, state=state,
+            sent_at="2023-10-12T07:00:00+00:00", replied_at=None, matched_by=None, reminders=1,
+            last_reminder_at=None, read_at=None, deadline="2023-11-20", days_left=3,
+            overdue=False, note=note,
+        )  # fmt: skip
+
+    rows = [
+        row("usman", "Администрация Усманского муниципального района Липецкой области", "review"),
+        row("lev", "Лев-Толстовский муниципальный округ", "uncertain", "соединение прервано " * 9),
+        row("elets", "", "replied"),
+    ]
+    letter = load_letter("quality-week", workdir / "letters")
+    table = status_table(LetterStatus(letter, rows, dt.date(2023, 11, 17))).splitlines()
+    assert all(len(line) <= 80 for line in table), max(table, key=len)
+    body = [re.split(r"\s{2,}", line.strip()) for line in table if line[:2].strip().isdigit()]
+    assert [cells[2] for cells in body] == ["на проверке", "неизвестно, дошло ли", "ответил"]
+    assert body[0][1].startswith("Администрация Усманского")
+    assert body[0][1].endswith("…")
+    assert body[2][1] == "elets"  # no organization known: the id
+    assert "Примечания:" in table
+    wide = status_table(LetterStatus(letter, rows, dt.date(2023, 11, 17)), wide=True)
+    assert "Администрация Усманского муниципального района Липецкой области" in wide
+    assert "соединение прервано " * 8 in wide
