@@ -134,7 +134,11 @@ async def transmit(
                 return Result(Outcome.DEFERRED, refusals, temporary[0].code)
             return Result(Outcome.FAILED, refusals, refused[0][1].code)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
-        return Result(Outcome.DEFERRED, f"соединение прервано: {exc}", connection_lost=True)
+        return Result(
+            Outcome.DEFERRED,
+            f"соединение прервано: {connection_problem(exc)}",
+            connection_lost=True,
+        )
     except aiosmtplib.SMTPResponseException as exc:
         return Result(
             Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED,
@@ -150,7 +154,7 @@ async def transmit(
         # the connection went before the server asked for the message: it cannot have it
         return Result(
             Outcome.DEFERRED,
-            f"соединение прервано до передачи письма: {lost.__cause__}",
+            f"соединение прервано до передачи письма: {connection_problem(lost.__cause__ or lost)}",
             connection_lost=True,
         )
     except aiosmtplib.SMTPDataError as exc:
@@ -159,7 +163,8 @@ async def transmit(
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
         return Result(
             Outcome.UNCERTAIN,
-            f"соединение прервалось во время передачи письма, ответ сервера не получен: {exc}",
+            "соединение прервалось во время передачи письма, ответ сервера не получен: "
+            f"{connection_problem(exc)}",
             connection_lost=True,
         )
     detail = f"{response.code} {response.message}".strip()

@@ -59,6 +59,8 @@ def connection_problem(exc: BaseException) -> str:
             return "сервер не ответил вовремя"
         if isinstance(seen, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
             return "сервер разорвал соединение"
+        if isinstance(seen, ConnectionError):  # aiosmtplib's SMTPServerDisconnected among them
+            return "сервер закрыл соединение"
         if isinstance(seen, ssl.SSLError):
             if "WRONG_VERSION_NUMBER" in str(seen) or "wrong version number" in str(seen):
                 return (

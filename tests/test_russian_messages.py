@@ -203,3 +203,17 @@ def test_a_damaged_workbook_and_a_huge_field_are_explained_in_russian(workdir: P
     assert huge.exit_code == 3
     assert "строка 2: слишком длинное поле" in huge.output
     assert_russian(huge.output)
+
+
+def test_a_connection_lost_while_sending_is_said_in_russian(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.handler.drop_in_data = 1
+    env = smtp_server.env(MAILER_SMTP_CONNECTIONS="1")
+    result = run(["send", "quality-week", "--yes"], env=env)
+    assert result.exit_code == 1
+    assert (
+        "соединение прервалось во время передачи письма, ответ сервера не получен: "
+        "сервер закрыл соединение" in result.output
+    )
+    assert_russian(result.output)
