@@ -59,8 +59,6 @@ def connection_problem(exc: BaseException) -> str:
             return "сервер не ответил вовремя"
         if isinstance(seen, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
             return "сервер разорвал соединение"
-        if isinstance(seen, ConnectionError):  # aiosmtplib's SMTPServerDisconnected among them
-            return "сервер закрыл соединение"
         if isinstance(seen, ssl.SSLError):
             if "WRONG_VERSION_NUMBER" in str(seen) or "wrong version number" in str(seen):
                 return (
@@ -70,6 +68,9 @@ def connection_problem(exc: BaseException) -> str:
             return "защищённое соединение (TLS) не установилось"
         if isinstance(seen, OSError) and seen.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             return "сервер недоступен из этой сети"
+    # only when no cause tells more: aiosmtplib's wrappers are ConnectionErrors too
+    if any(isinstance(seen, ConnectionError) for seen in _chain(exc)):
+        return "сервер закрыл соединение"
     text = str(exc).lower()
     if "timed out" in text:
         return "сервер не ответил вовремя"
