@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from mailer import next_steps
 from mailer.click_ru import RussianGroup
 from mailer.click_ru import install as install_russian
 from mailer.errors import MailerError
@@ -139,12 +140,7 @@ def preview(
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
     click.echo("Ничего не отправлено.")
-    same_list = _list_words(recipients, sheet)
-    _next_steps(
-        "просмотрите письма в браузере (ссылка выше);",
-        f"{_command('check', letter, *same_list)} — проверить оформление документа по ГОСТ;",
-        f"{_command('send', letter, *same_list)} — отправить (программа спросит подтверждение).",
-    )
+    _next_steps(next_steps.after_preview(letter, next_steps.same_list(recipients, sheet)))
 
 
 @cli.command()
@@ -174,10 +170,7 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
             f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
             "реквизиты, поля, шрифт, отметка об электронной подписи."
         )
-        same_list = _list_words(recipients, sheet)
-        _next_steps(
-            f"{_command('send', letter, *same_list)} — отправить (программа спросит подтверждение)."
-        )
+        _next_steps(next_steps.after_check(letter, next_steps.same_list(recipients, sheet)))
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
@@ -242,7 +235,7 @@ def remind(
             click.echo(f"  {rid}: {reason}")
     if not plan.due:
         click.echo("Напоминать некому.")
-        _next_steps(f"{_command('status', letter)} — кто ответил, кто нет.")
+        _next_steps(next_steps.after_nothing_to_remind(letter))
         return
     click.echo(f"Получат напоминание ({len(plan.due)}):")
     for item in plan.due:
@@ -263,7 +256,9 @@ def remind(
 
     with SendProgress(len(plan.due), sys.stderr, verb="Напоминаний отправлено") as progress:
         summary = execute_remind(plan, progress=progress)
-    _report_sending(settings, summary, "Напоминаний отправлено", then=_after_sending(letter))
+    _report_sending(
+        settings, summary, "Напоминаний отправлено", then=next_steps.after_sending(letter)
+    )
 
 
 KIND_TITLES = {
@@ -316,19 +311,7 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
             click.echo(f"  {record.sender} «{record.subject}»: {record.detail}")
-        _next_steps(
-            "прочитайте эти письма и решите по каждому:",
-            "  ответ — "
-            + _command("mark", letter, "ID_ПОЛУЧАТЕЛЯ", "--replied", "--note", "вх. № …"),
-            f"  не ответ — {_command('mark', letter, 'ID_ПОЛУЧАТЕЛЯ', '--not-an-answer')}",
-            "  (пока письмо на проверке, этому получателю не напоминают);",
-            f"{_command('status', letter)} — кто ответил, кто нет.",
-        )
-    else:
-        _next_steps(
-            f"{_command('status', letter)} — кто ответил, кто нет;",
-            f"{_command('remind', letter)} — напомнить тем, кто не ответил.",
-        )
+    _next_steps(next_steps.after_track(letter, review=bool(summary.review)))
 
 
 @cli.command()
@@ -366,7 +349,7 @@ def mark(
     if replied:
         mark_replied(settings, letter, recipient, note)
         click.echo(f"Отмечено: {recipient} ответил{f' ({note})' if note else ''}.")
-        _next_steps(f"{_command('status', letter)} — посмотреть, кто ещё не ответил.")
+        _next_steps(next_steps.after_mark(letter))
         return
     count = unmark_replied(settings, letter, recipient)
     if count:
@@ -418,7 +401,7 @@ def status(
     if output is None:
         click.echo(text, nl=False)
         if output_format == "table":
-            _next_steps(*_after_status(letter, result.totals()))
+            _next_steps(next_steps.after_status(letter, result.totals()["not_replied"]))
         return
     from mailer.files import write_new_file
 
@@ -451,11 +434,7 @@ def report(settings: Settings, letter: str, out: Path) -> None:
     )
     click.echo(f"Сводка: {xlsx}")
     click.echo(f"Справка: {docx_path}")
-    _next_steps(
-        "передайте сводку и справку руководителю;",
-        f"после новых ответов: {_command('track', letter)}, затем снова "
-        f"{_command('report', letter)} (прежние файлы сохранятся).",
-    )
+    _next_steps(next_steps.after_report(letter))
 
 
 @cli.command("letters")
@@ -474,7 +453,7 @@ def letters_command(settings: Settings) -> None:
     for key, subject, number, date, recipients, sent in rows:
         day = ".".join(reversed(date.split("-")))
         click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
-    _next_steps(f"{_command('status', 'ИМЯ_ПИСЬМА')} — подробно об одном письме.")
+    _next_steps(next_steps.after_letters())
 
 
 def _list_notes(notes: tuple[str, ...]) -> None:
@@ -545,7 +524,7 @@ def send(
         )
     if not plan.to_send:
         click.echo("Отправлять нечего.")
-        _next_steps(*_after_sending(letter))
+        _next_steps(next_steps.after_sending(letter))
         if stuck:
             click.echo(uncertain_hint())
             raise click.exceptions.Exit(EXIT_INCOMPLETE)
@@ -562,11 +541,7 @@ def send(
                 f"<{', '.join(recipient.emails)}>"
             )
         click.echo("Пробный запуск (--dry-run): ничего не отправлено.")
-        same_list = _list_words(recipients, sheet)
-        _next_steps(
-            f"{_command('preview', letter, *same_list)} — посмотреть сами письма;",
-            f"{_command('send', letter, *same_list)} — отправить.",
-        )
+        _next_steps(next_steps.after_dry_run(letter, next_steps.same_list(recipients, sheet)))
         return
     if not yes and not click.confirm("Отправить?", default=False):
         click.echo("Отменено. Ничего не отправлено.")
@@ -577,7 +552,7 @@ def send(
     with SendProgress(len(plan.to_send), sys.stderr) as progress:
         summary = execute_send(plan, progress=progress)
 
-    _report_sending(settings, summary, "Отправлено", stuck, then=_after_sending(letter))
+    _report_sending(settings, summary, "Отправлено", stuck, then=next_steps.after_sending(letter))
 
 
 def _report_sending(
@@ -625,42 +600,15 @@ def _report_sending(
             "(после исправления адресов — и отклонённые)."
         )
     if then:
-        _next_steps(*then)
+        _next_steps(then)
     if not summary.complete or summary.recovered or stuck:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
-def _command(*words: str) -> str:
-    """A command line to type: a word with a space is quoted."""
-    return " ".join(["mailer", *(f'"{w}"' if " " in w or not w else w for w in words)])
-
-
-def _list_words(recipients: Path | None, sheet: str | None) -> list[str]:
-    """The list options of a suggested command: the same list, not the default one."""
-    words = ["-r", str(recipients)] if recipients is not None else []
-    return words + (["--sheet", sheet] if sheet is not None else [])
-
-
-def _next_steps(*lines: str) -> None:
+def _next_steps(lines: list[str]) -> None:
     click.echo("Дальше:")
     for line in lines:
         click.echo(f"  {line}")
-
-
-def _after_status(letter: str, totals: dict[str, int]) -> list[str]:
-    steps = [f"{_command('track', letter)} — проверить почту на новые ответы;"]
-    if totals["not_replied"]:
-        steps.append(f"{_command('remind', letter)} — напомнить тем, кто не ответил;")
-    steps.append(f"{_command('report', letter)} — сводка и справка для руководителя.")
-    return steps
-
-
-def _after_sending(letter: str) -> list[str]:
-    return [
-        f"{_command('track', letter)} — найти ответы в почте (через день-другой и потом "
-        "регулярно);",
-        f"{_command('status', letter)} — кто получил, кто ответил, у кого истекает срок.",
-    ]
 
 
 def main() -> None:
