@@ -115,7 +115,7 @@ def load_recipients(path: Path, sheet: str | None = None) -> RecipientList:
         raise RecipientsError(where, ["это папка, а не файл списка"])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        table = read_xlsx(path, sheet, lambda rows: _find_header(rows) is not None)
+        table = read_xlsx(path, sheet, lambda rows: _find_header(_filled(rows)) is not None)
     elif suffix == ".xls":
         raise RecipientsError(
             where,
@@ -126,6 +126,11 @@ def load_recipients(path: Path, sheet: str | None = None) -> RecipientList:
             raise RecipientsError(where, ["--sheet выбирает лист книги Excel, а это не .xlsx"])
         table = read_csv(path)
     return _validate(path, table)
+
+
+def _filled(rows: Rows) -> Rows:
+    """The rows with something in them: blank and merely formatted rows are no rows."""
+    return [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
 
 
 @dataclass
@@ -276,7 +281,7 @@ def _made_ids(columns: dict[str, int], data: Rows) -> dict[int, str]:
 def _validate(path: Path, table: Table) -> RecipientList:
     where = str(path)
     problems: list[str] = []
-    rows = [(n, r) for n, r in table.rows if any(c.strip() for c in r)]
+    rows = _filled(table.rows)
     if not rows:
         raise RecipientsError(where, ["список пуст: нет ни заголовка, ни строк"])
     start = _find_header(rows) or 0
