@@ -243,7 +243,11 @@ def _notes(table: Table, header: _Header, data: Rows, ids_made: bool) -> list[st
     if hidden_named:
         notes.append(f"скрытые столбцы: {', '.join(hidden_named)}")
     if ids_made:
-        notes.append("столбца id нет: id получателей составлены из названий организаций")
+        notes.append(
+            "столбца id нет: id получателей составлены из названий организаций (не меняйте "
+            "названия, пока идёт рассылка, — иначе получатель станет для журнала новым; "
+            "надёжнее добавить столбец id)"
+        )
     return notes
 
 
