@@ -188,3 +188,42 @@ def test_status_table_makes_room_for_every_state(workdir: Path) -> None:
     wide = status_table(LetterStatus(letter, rows, dt.date(2023, 11, 17)), wide=True)
     assert "Администрация Усманского муниципального района Липецкой области" in wide
     assert "соединение прервано " * 8 in wide
+
+
+def test_a_terminal_sees_the_count_redrawn_in_place(workdir: Path, smtp_server: SmtpServer) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    smtp_server.handler.data_delay = 0.1  # 20 letters over 4 connections: half a second at least
+    main, secondary = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "mailer", "send", "quality-week", "--yes"],
+            env={**os.environ, **smtp_server.env()},
+            stdout=subprocess.DEVNULL,
+            stderr=secondary,
+            timeout=120,
+            check=False,
+        )
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(main)
+    assert process.returncode == 0
+    screen = seen.decode("utf-8").replace("\r\n", "\n")  # the terminal's own line ends
+    pictures = screen.split("\r")
+    assert len(pictures) >= 3  # one line redrawn while sending, not a line a letter
+    assert re.fullmatch(
+        r"Отправлено \d+ из 20 · \d+ писем/с · осталось 0:0\d", pictures[1].strip()
+    ), pictures
+    assert screen.count("\n") == 1
+    assert pictures[-1].strip().startswith("Отправлено 20 из 20 · ")
