@@ -288,7 +288,18 @@ def _validate(path: Path, table: Table) -> RecipientList:
     rows = _filled(table.rows)
     if not rows:
         raise RecipientsError(where, ["список пуст: нет ни заголовка, ни строк"])
-    start = _find_header(rows) or 0
+    start = _find_header(rows)
+    if start is None:
+        first_row, first_cells = rows[0]
+        shown = ", ".join(f"«{c.strip()}»" for c in first_cells if c.strip())
+        raise RecipientsError(
+            where,
+            [
+                f"не найдена строка заголовка: ни в одной из первых {HEADER_SEARCH_ROWS} "
+                "заполненных строк нет названий столбцов списка (нужны хотя бы «E-mail» и "
+                f"«ФИО» или «Организация»); первая строка ({first_row}): {shown}"
+            ],
+        )
     header_row, header_cells = rows[start]
     data = rows[start + 1 :]
     header = _read_header(header_row, header_cells, data)

@@ -266,3 +266,15 @@ def test_a_plain_id_wins_over_a_compound_code(tmp_path: Path) -> None:
     assert caught.value.problems == [
         "строка 1: столбцы «ID» и «Код» оба похожи на id (код); переименуйте лишний"
     ]
+
+
+def test_a_sheet_without_a_header_row_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("Список глав\nУварова Наталья Ивановна;a@gryazi.example.org\n")
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(path)
+    assert caught.value.problems == [
+        "не найдена строка заголовка: ни в одной из первых 30 заполненных строк нет названий "
+        "столбцов списка (нужны хотя бы «E-mail» и «ФИО» или «Организация»); первая строка (1): "
+        "«Список глав»"
+    ]
