@@ -111,8 +111,12 @@ def read_xlsx(path: Path, sheet_name: str | None, has_header: Callable[[Rows], b
 def _sheet_table(sheet: Worksheet) -> Table:
     from openpyxl.utils import get_column_letter
 
-    grid = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    first_row = sheet.min_row
+    # from A1 whatever the sheet's first used cell, so that row numbers are the sheet's own
+    grid = [
+        [_cell_text(v) for v in row]
+        for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+    ]
+    first_row = 1
     # a merged range shows its first cell's value in every cell it covers
     for merged in sheet.merged_cells.ranges:
         value = ""

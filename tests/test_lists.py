@@ -278,3 +278,15 @@ def test_a_sheet_without_a_header_row_says_so(tmp_path: Path) -> None:
         "столбцов списка (нужны хотя бы «E-mail» и «ФИО» или «Организация»); первая строка (1): "
         "«Список глав»"
     ]
+
+
+def test_row_numbers_are_the_sheets_own_when_the_table_starts_lower(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["B4"], sheet["C4"], sheet["D4"] = "id", "ФИО", "Email"
+    sheet["B5"], sheet["C5"], sheet["D5"] = "gryazi", "Уварова Наталья Ивановна", "not-an-address"
+    book.save(tmp_path / "list.xlsx")
+    with pytest.raises(RecipientsError) as caught:
+        load_recipients(tmp_path / "list.xlsx")
+    assert caught.value.problems[0].startswith("строка 5: адрес «not-an-address» неверен")
