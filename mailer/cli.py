@@ -248,6 +248,7 @@ def remind(
         index = preview_remind(plan, out)
         click.echo(f"Пробный запуск: напоминания собраны в {index.parent}, ничего не отправлено.")
         click.echo(f"Откройте в браузере: {index.resolve().as_uri()}")
+        _next_steps(next_steps.after_remind_dry_run(letter))
         return
     if not yes and not click.confirm("Отправить напоминания?", default=False):
         click.echo("Отменено. Ничего не отправлено.")
@@ -345,6 +346,7 @@ def mark(
     if not_an_answer:
         count = dismiss_review(settings, letter, recipient)
         click.echo(f"Писем на проверке от {recipient} снято: {count}.")
+        _next_steps(next_steps.after_mark(letter))
         return
     if replied:
         mark_replied(settings, letter, recipient, note)
@@ -356,6 +358,7 @@ def mark(
         click.echo(f"Отметка об ответе для {recipient} снята.")
     else:
         click.echo(f"У {recipient} нет ответа, отмеченного вручную: снимать нечего.")
+    _next_steps(next_steps.after_mark(letter))
 
 
 @cli.command()
@@ -445,6 +448,7 @@ def letters_command(settings: Settings) -> None:
 
     if not settings.db.exists():
         click.echo(f"Журнал {settings.db.absolute()} ещё пуст: писем не отправляли.")
+        _next_steps(next_steps.before_any_letter())
         return
     rows = letters_in_journal(settings)
     if not rows:

@@ -91,3 +91,14 @@ def after_report(letter: str) -> list[str]:
 
 def after_letters() -> list[str]:
     return [f"{command_line('status', 'ИМЯ_ПИСЬМА')} — подробно об одном письме."]
+
+
+def after_remind_dry_run(letter: str) -> list[str]:
+    return [f"{command_line('remind', letter)} — отправить эти напоминания."]
+
+
+def before_any_letter() -> list[str]:
+    return [
+        f"{command_line('preview', 'ИМЯ_ПИСЬМА')} — собрать письма и посмотреть их;",
+        f"{command_line('send', 'ИМЯ_ПИСЬМА')} — отправить.",
+    ]

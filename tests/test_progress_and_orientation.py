@@ -227,3 +227,32 @@ def test_a_terminal_sees_the_count_redrawn_in_place(workdir: Path, smtp_server: 
     ), pictures
     assert screen.count("\n") == 1
     assert pictures[-1].strip().startswith("Отправлено 20 из 20 · ")
+
+
+def test_every_command_ends_with_what_comes_next(workdir: Path, smtp_server: SmtpServer) -> None:
+    env = smtp_server.env()
+    for name in ("new", "cur", "tmp"):
+        (workdir / "mail" / name).mkdir(parents=True)
+    runs = [
+        (["letters"], "mailer preview ИМЯ_ПИСЬМА — собрать письма и посмотреть их;"),
+        (["preview", "quality-week"], "mailer check quality-week — проверить оформление"),
+        (["check", "quality-week"], "mailer send quality-week — отправить (программа спросит"),
+        (["send", "quality-week", "--dry-run"], "mailer preview quality-week — посмотреть"),
+        (["send", "quality-week", "--yes"], "mailer track quality-week — найти ответы"),
+        (["send", "quality-week", "--yes"], "mailer status quality-week — кто получил"),
+        (["track", "quality-week", "--source", "mail"], "mailer remind quality-week — напомнить"),
+        (
+            ["mark", "quality-week", "gryazi", "--replied"],
+            "mailer status quality-week — посмотреть",
+        ),
+        (["status", "quality-week"], "mailer report quality-week — сводка и справка"),
+        (["remind", "quality-week", "--skip-track", "--dry-run", "--force"], "mailer remind"),
+        (["report", "quality-week"], "затем снова mailer report quality-week"),
+        (["letters"], "mailer status ИМЯ_ПИСЬМА — подробно об одном письме."),
+    ]
+    for args, step in runs:
+        result = run(args, env=env)
+        assert result.exit_code == 0, (args, result.output)
+        assert "\nДальше:\n" in result.output, (args, result.output)
+        tail = result.output.split("\nДальше:\n")[-1]
+        assert step in tail, (args, tail)
