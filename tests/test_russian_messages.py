@@ -217,3 +217,31 @@ def test_a_connection_lost_while_sending_is_said_in_russian(
         "сервер закрыл соединение" in result.output
     )
     assert_russian(result.output)
+
+
+def test_click_still_says_its_words_through_gettext() -> None:
+    """click_ru leans on Click's modules calling a module-level ``_``: if an upgrade moves that,
+    this fails first, saying what moved."""
+    import importlib
+    import inspect
+
+    from mailer.click_ru import _CLICK_MODULES, RUSSIAN, gettext
+
+    source = ""
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if name in ("core", "exceptions", "types", "termui", "formatting"):
+            assert getattr(module, "_", None) is gettext, f"click.{name} has no `_` any more"
+        source += inspect.getsource(module)
+    for message in (
+        "Usage:",
+        "Missing argument",
+        "No such option {name!r}.",
+        "Aborted!",
+        "No such command {name!r}.",
+        "Error: {message}",
+        "Options",
+        "Commands",
+    ):
+        assert f'"{message}"' in source, f"Click no longer says {message!r}"
+        assert message in RUSSIAN
