@@ -95,7 +95,8 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     summary = "Итого: " + ", ".join(f"{TOTAL_TITLES[k].lower()} {v}" for k, v in totals.items())
     lines += textwrap.wrap(summary, TERMINAL_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     if not wide:
-        lines.append("Все столбцы (адреса, время, как найден ответ): --wide")
+        hint = f"Все столбцы (адреса, время, как найден ответ): mailer status {letter.key} --wide"
+        lines += textwrap.wrap(hint, TERMINAL_WIDTH, break_on_hyphens=False)
     return "\n".join(lines) + "\n"
 
 
