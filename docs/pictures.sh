@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Remakes the guide's pictures (list.png, letter.png, status.png, spravka.png) from the sample
-# letter: a scratch folder, a throwaway SMTP server on 127.0.0.1, LibreOffice → pdftoppm for the
-# documents and headless Chromium for the terminal. Run from the repository after the test
+# Remakes the guide's own pictures (list.png, status.png) from the sample letter: a scratch
+# folder, a throwaway SMTP server on 127.0.0.1, LibreOffice → pdftoppm for the list and headless
+# Chromium for the terminal. (The documents' pictures, letter-page-*.png, reminder.png and
+# spravka-page-*.png, are the README's.) Run from the repository after the test
 # command of the README (it needs .venv with aiosmtpd, LibreOffice, poppler and Chromium).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,8 +23,6 @@ mailer() { "$python" -m mailer "$@"; }
 mailer send quality-week --yes >/dev/null 2>&1
 mailer mark quality-week gryazi --replied --note "СЭД, вх. № 01-12/3456 от 20.10.2023" >/dev/null
 mailer mark quality-week elets --replied --note "бумага, вх. № 01-12/3470" >/dev/null
-mailer report quality-week --out reports >/dev/null
-mailer preview quality-week >/dev/null
 
 # a list as an office keeps it: a title above the header, "№ п/п", "ФИО главы", "E-mail адрес"
 "$python" - <<'EOF'
@@ -61,12 +60,8 @@ sheet.page_setup.fitToHeight = 0
 book.save("list.xlsx")
 EOF
 
-cp preview/quality-week/04*.docx letter.docx
-cp reports/Справка*.docx spravka.docx
-soffice --headless "-env:UserInstallation=file://$work/lo" --convert-to pdf \
-    letter.docx spravka.docx list.xlsx >/dev/null 2>&1
-pdftoppm -png -r 60 -f 1 -l 1 -singlefile letter.pdf "$repo/docs/letter"
-pdftoppm -png -r 60 -f 1 -l 1 -singlefile spravka.pdf "$repo/docs/spravka"
+soffice --headless "-env:UserInstallation=file://$work/lo" --convert-to pdf list.xlsx \
+    >/dev/null 2>&1
 pdftoppm -png -r 100 -x 60 -y 85 -W 980 -H 125 -f 1 -l 1 -singlefile list.pdf "$repo/docs/list"
 
 # the status table as a terminal shows it: its head, a few rows, the totals and what comes next

@@ -7,6 +7,7 @@ Sending is a stream: a bounded queue between building messages and a few SMTP co
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,8 +74,8 @@ class Prepared:
 def recipients_path(letter: Letter, explicit: Path | None) -> Path:
     if explicit is not None:
         return explicit
-    if letter.settings.recipients:
-        return letter.folder / letter.settings.recipients
+    if letter.recipients_file is not None:
+        return letter.recipients_file
     return DEFAULT_RECIPIENTS
 
 
@@ -163,6 +164,13 @@ def plan_send(
             uncertain.append(recipient.id)
         else:
             sent.append(recipient.id)
+    logging.getLogger("mailer.campaign").info(
+        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s",
+        prepared.letter.key,
+        [r.id for r in to_send],
+        sent,
+        uncertain + interrupted,
+    )
     return SendPlan(prepared, to_send, sent, uncertain, interrupted, resend_uncertain)
 
 

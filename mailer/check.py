@@ -2,23 +2,43 @@
 
 The recipient list and the templates are checked by rendering every letter; the DOCX is read
 back and held against what GOST R 7.0.97-2025 requires of a letter: its requisites, margins,
-font size and the electronic-signature mark.
+font size and the electronic-signature mark, and its layout (mailer.layout_check): page
+numbering, keep-together, typography and language, and the rendered pages when LibreOffice is
+installed. The report lists what was verified, and says so when the layout was not rendered.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from mailer.campaign import prepare
+from mailer import layout_check
+from mailer.campaign import Prepared, prepare
 from mailer.docx import read_docx_text
 from mailer.letter import Letter
+from mailer.render import REMINDER_TEMPLATE
 from mailer.russian import date_numeric
 from mailer.settings import Settings
+from mailer.signature_block import (
+    MARK_CERTIFICATE,
+    MARK_OWNER,
+    MARK_TITLE,
+    MARK_VALIDITY,
+    mark_lines,
+)
+from mailer.typography import plain
 
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}
 SIZES_PT = (12.0, 14.0)
+# the electronic-signature mark and the executor mark may be smaller (GOST R 7.0.97, 5.1)
+SMALL_SIZES_PT = (10.0, 12.0)
+_MARK_STARTS = (
+    *MARK_TITLE,
+    *(line.split("{")[0] for line in (MARK_CERTIFICATE, MARK_OWNER, MARK_VALIDITY)),
+)
 EMU_PER_MM = 36000
 A4_MM = (210, 297)
 SAMPLE = 50
@@ -30,15 +50,30 @@ class CheckReport:
     recipients: int
     documents_checked: int
     problems: list[str] = field(default_factory=list)
+    # what was verified, in the user's words
+    verified: list[str] = field(default_factory=list)
+    # None: LibreOffice is not installed and the layout was not rendered
+    rendered: bool | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -> list[str]:
-    """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong."""
+def inspect_docx(
+    data: bytes,
+    letter: Letter,
+    addressee: str,
+    salutation: str,
+    *,
+    title: str | None = None,
+    registration: str | None = None,
+    enclosure: str | None = None,
+) -> list[str]:
+    """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong.
+    ``title``, ``registration`` (as printed) and ``enclosure`` are a reminder's own."""
     import docx
+    from docx.text.paragraph import Paragraph
 
     problems: list[str] = []
     document = docx.Document(io.BytesIO(data))
@@ -56,41 +91,50 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     normal_size = document.styles["Normal"].font.size
     paragraphs = list(document.paragraphs)
     paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
+    paragraphs += [
+        Paragraph(p, document)
+        for box in document.element.body.iter(f"{layout_check.W}txbxContent")
+        for p in box.iter(f"{layout_check.W}p")
+    ]
     bad_sizes = set()
     for paragraph in paragraphs:
+        small = plain(paragraph.text).startswith(_MARK_STARTS) or _in_text_box(paragraph._p)
+        low, high = SMALL_SIZES_PT if small else SIZES_PT
         for run in paragraph.runs:
             run_size = run.font.size or normal_size
             points = run_size.pt if run_size is not None else None
-            if run.text.strip() and points is not None and not SIZES_PT[0] <= points <= SIZES_PT[1]:
+            if run.text.strip() and points is not None and not low <= points <= high:
                 bad_sizes.add(points)
     if bad_sizes:
         shown = ", ".join(f"{points:g}" for points in sorted(bad_sizes))
         problems.append(f"размер шрифта {shown} пт, нужен от 12 до 14 пт")
+    problems += layout_check.docx_layout_problems(document, letter)
 
     text = "\n".join(read_docx_text(data))
     s = letter.settings
     reg = s.registration
     required = {
-        "дата и регистрационный номер": f"{date_numeric(reg.date)} № {reg.number}",
+        "дата и регистрационный номер": registration or f"{date_numeric(reg.date)} № {reg.number}",
         "ссылка на входящий документ («На № … от …»)": "На №",
         "адресат": addressee,
-        "заголовок к тексту": s.subject,
+        "заголовок к тексту": title or s.subject,
         "обращение": salutation,
         "должность подписавшего": s.signatory.position,
         "подпись (инициалы и фамилия)": s.signatory.name,
         "отметка об исполнителе": s.executor.name,
         "телефон исполнителя": s.executor.phone,
     }
+    if enclosure:
+        required["отметка о приложении"] = enclosure
     if letter.blank is None:
         required["наименование организации"] = letter.organization.name_lines[0]
     mark = s.signature
     if mark is not None:
-        required["отметка об электронной подписи"] = "ДОКУМЕНТ ПОДПИСАН"
-        required["номер сертификата"] = f"Сертификат {mark.certificate}"
-        required["владелец сертификата"] = f"Владелец {mark.owner}"
-        required["срок действия сертификата"] = (
-            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}"
-        )
+        certificate, owner, validity = mark_lines(mark)
+        required["отметка об электронной подписи"] = MARK_TITLE[0]
+        required["номер сертификата"] = certificate
+        required["владелец сертификата"] = owner
+        required["срок действия сертификата"] = validity
         if not mark.valid_from <= reg.date <= mark.valid_to:
             problems.append(
                 f"сертификат подписи действителен с {date_numeric(mark.valid_from)} по "
@@ -102,22 +146,65 @@ def inspect_docx(data: bytes, letter: Letter, addressee: str, salutation: str) -
     return problems
 
 
+def _in_text_box(paragraph: Any) -> bool:
+    """The executor mark's paragraphs stand in a text box."""
+    return any(node.tag == f"{layout_check.W}txbxContent" for node in paragraph.iterancestors())
+
+
+def _render(report: CheckReport, documents: dict[str, bytes]) -> None:
+    """The rendered pages, when LibreOffice is there; otherwise say it was not rendered."""
+    if not layout_check.renderer_available():
+        report.rendered = None
+        return
+    found = layout_check.rendered_problems(
+        documents, report.letter, report.letter.settings.signature is not None
+    )
+    report.rendered = not found
+    report.problems += found
+    report.verified.append(
+        "вёрстка в LibreOffice: блок подписи целиком на последней странице, над ним текст"
+    )
+
+
 def run_check(
     settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
 ) -> CheckReport:
     prepared = prepare(settings, letter_name, recipients, sheet)  # the list and every letter's text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
+    report.verified = [
+        "реквизиты",
+        "поля и формат A4",
+        "размер шрифта",
+        *layout_check.VERIFIED_IN_DOCX,
+    ]
+    if letter.settings.signature is not None:
+        report.verified.insert(1, "отметка об электронной подписи")
+    to_render: dict[str, bytes] = {}
     if prepared.shared_docx is not None:
         group = prepared.renderer.group_addressing()
         report.problems += inspect_docx(
             prepared.shared_docx, letter, group.addressee, group.salutation
         )
         report.documents_checked = 1
-        return report
+        to_render[""] = prepared.shared_docx
+    else:
+        to_render.update(_check_personal(prepared, report))
+    reminder = _check_reminder(prepared, report)
+    if reminder is not None:
+        to_render["напоминание: "] = reminder
+    # LibreOffice takes seconds: one letter (the one with the most text) and one reminder
+    _render(report, to_render)
+    return report
+
+
+def _check_personal(prepared: Prepared, report: CheckReport) -> dict[str, bytes]:
+    """Read back a sample of the personal letters; the one with the most text, to render."""
+    letter = prepared.letter
     seen: set[str] = set()
     # Every document is the same skeleton filled with text: reading back a sample is enough,
     # and reading ten thousand (25 ms each) would make the check a wait.
+    longest: tuple[int, str, bytes] | None = None
     for recipient in list(prepared.recipients)[:SAMPLE]:
         rendered, docx = prepared.render(recipient)
         found = inspect_docx(
@@ -128,4 +215,49 @@ def run_check(
             if problem not in seen:
                 seen.add(problem)
                 report.problems.append(f"{recipient.id}: {problem}")
-    return report
+        size = sum(len(b.text) for b in rendered.docx_blocks or [])
+        size += len(rendered.addressing.addressee)
+        if longest is None or size > longest[0]:
+            longest = (size, recipient.id, docx)
+    return {f"{longest[1]}: ": longest[2]} if longest is not None else {}
+
+
+def _check_reminder(prepared: Prepared, report: CheckReport) -> bytes | None:
+    """The reminder, checked like the letter (its first recipient's), when the letter has one."""
+    import jinja2
+
+    from mailer.reminder_letter import (
+        enclosure_line,
+        reminder_document,
+        reminder_registration,
+        reminder_title,
+        reminder_vars,
+    )
+
+    letter = prepared.letter
+    try:
+        prepared.renderer.env.get_template(REMINDER_TEMPLATE)
+    except jinja2.TemplateNotFound:
+        return None
+    recipient = next(iter(prepared.recipients), None)
+    if recipient is None:
+        return None
+    today = dt.date.today()
+    addressing, body, _ = prepared.renderer.render_reminder(
+        recipient, reminder_vars(letter, today, 1, "напоминание.docx")
+    )
+    data = reminder_document(letter).fill(addressing.addressee, addressing.salutation, body)
+    number, date = reminder_registration(letter)
+    printed = f"{date_numeric(date)} № {number}" if date else "___________ № _______________"
+    found = inspect_docx(
+        data,
+        letter,
+        addressing.addressee,
+        addressing.salutation,
+        title=reminder_title(letter),
+        registration=printed,
+        enclosure=enclosure_line(letter),
+    )
+    report.problems += [f"напоминание: {problem}" for problem in found]
+    report.verified.append("напоминание: те же реквизиты и вёрстка, заголовок «О …», приложение")
+    return data

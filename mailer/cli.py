@@ -11,48 +11,39 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mailer import next_steps
+from mailer.cli_endings import count_progress, fail, interrupted, last_resort
 from mailer.click_ru import RussianGroup
 from mailer.click_ru import install as install_russian
-from mailer.errors import MailerError
+from mailer.errors import ExitCode, MailerError
 
 install_russian()  # before the commands are declared: click.Path names its kind when built
 
-# Only click and the errors load at start-up, so that `mailer --help` is instant; each command
-# imports the core it needs.
+# Only click, the errors and how a command ends load at start-up, so that `mailer --help` is
+# instant; each command imports the core it needs.
 if TYPE_CHECKING:
     from mailer.outbox import SendSummary
     from mailer.settings import Settings
-
-EXIT_OK = 0
-EXIT_INCOMPLETE = 1
-EXIT_CHECK_FAILED = 3
-EXIT_CANCELLED = 10
-EXIT_INTERRUPTED = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
 ORIENTATION = "mailer.orientation"  # ctx.meta: where a command run outside the folder looks
 
 
-def _fail(error: MailerError) -> None:
-    click.echo(f"{error.title}. {error}", err=True)
-    raise click.exceptions.Exit(error.exit_code)
-
-
 class MailerGroup(RussianGroup):
-    """Turns the core's errors into a plain message and a documented exit code."""
+    """Turns whatever ends a command into a plain message and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except MailerError as error:
-            _fail(error)
+            fail(error, ctx)
         except KeyboardInterrupt:
-            click.echo(
-                "\nПрервано. Всё, что уже отправлено, записано в журнал; повторный запуск "
-                "отправит только оставшееся.",
-                err=True,
-            )
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            interrupted(ctx)
+        except BaseException as exc:  # the last resort: never a traceback
+            if isinstance(exc, (SystemExit, GeneratorExit)):
+                raise
+            last_resort(exc, ctx)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -82,9 +73,17 @@ def with_settings(command: F) -> F:
     default=None,
     help="Файл настроек вместо .env в текущей папке.",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Подробный журнал работы для ИТ-специалиста (разговор с почтовыми серверами, решения "
+    "программы; пароли скрыты) в папке logs/.",
+)
+@click.option("--debug", is_flag=True, help="При внутренней ошибке показать её подробности.")
 @click.version_option(package_name="mailer")
 @click.pass_context
-def cli(ctx: click.Context, env_file: Path | None) -> None:
+def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
     """Официальные письма по списку: предпросмотр, отправка, журнал.
 
     ПИСЬМО — имя папки письма в letters/ (например, quality-week) или путь к ней.
@@ -92,11 +91,18 @@ def cli(ctx: click.Context, env_file: Path | None) -> None:
     from mailer.settings import load_settings
     from mailer.whereami import orientation, outside_project
 
-    ctx.obj = load_settings(env_file)
-    if outside_project(ctx.obj):
+    settings = load_settings(env_file)
+    ctx.obj = settings
+    if outside_project(settings):
         # run from the wrong folder, a command would quietly use defaults: it says where it
         # looks once it runs (not for its --help)
-        ctx.meta[ORIENTATION] = orientation(ctx.obj, env_file)
+        ctx.meta[ORIENTATION] = orientation(settings, env_file)
+    if verbose or settings.verbose:
+        from mailer.transcript import start_transcript
+
+        path, stop = start_transcript(settings, ctx.invoked_subcommand or "")
+        ctx.call_on_close(stop)
+        click.echo(f"Подробный журнал работы: {path}", err=True)
 
 
 recipients_option = click.option(
@@ -165,17 +171,19 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
         if report.letter.settings.mode == "list"
         else f"прочитано обратно: {report.documents_checked} из {report.recipients}"
     )
+    click.echo(f"Проверено в документе ({checked}):")
+    for item in report.verified:
+        click.echo(f"  – {item};")
+    if report.rendered is None:
+        click.echo("Вёрстка не проверена: LibreOffice не установлен, страницы не сверстаны.")
     if report.ok:
-        click.echo(
-            f"Документ ({checked}) оформлен по ГОСТ Р 7.0.97-2025: "
-            "реквизиты, поля, шрифт, отметка об электронной подписи."
-        )
+        click.echo("Замечаний нет: проверенное оформлено по ГОСТ Р 7.0.97-2025.")
         _next_steps(next_steps.after_check(letter, next_steps.same_list(recipients, sheet)))
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
         click.echo(f"  {problem}")
-    raise click.exceptions.Exit(EXIT_CHECK_FAILED)
+    raise click.exceptions.Exit(ExitCode.INPUT)
 
 
 @cli.command()
@@ -250,13 +258,11 @@ def remind(
         click.echo(f"Откройте в браузере: {index.resolve().as_uri()}")
         _next_steps(next_steps.after_remind_dry_run(letter))
         return
-    if not yes and not click.confirm("Отправить напоминания?", default=False):
-        click.echo("Отменено. Ничего не отправлено.")
-        raise click.exceptions.Exit(EXIT_CANCELLED)
+    _confirm("Отправить напоминания?", yes)
     from mailer.progress import SendProgress
 
     with SendProgress(len(plan.due), sys.stderr, verb="Напоминаний отправлено") as progress:
-        summary = execute_remind(plan, progress=progress)
+        summary = execute_remind(plan, progress=count_progress(progress))
     _report_sending(
         settings, summary, "Напоминаний отправлено", then=next_steps.after_sending(letter)
     )
@@ -465,6 +471,17 @@ def _list_notes(notes: tuple[str, ...]) -> None:
         click.echo(f"В списке: {note}.")
 
 
+def _confirm(question: str, yes: bool) -> None:
+    """Go on only on a clear yes; "no", an unclear answer or the end of input cancel."""
+    from mailer.prompt import ask_yes_no
+
+    if yes:
+        return
+    if not ask_yes_no(question):
+        click.echo("Отменено. Ничего не отправлено.")
+        raise click.exceptions.Exit(ExitCode.CANCELLED)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -531,7 +548,7 @@ def send(
         _next_steps(next_steps.after_sending(letter))
         if stuck:
             click.echo(uncertain_hint())
-            raise click.exceptions.Exit(EXIT_INCOMPLETE)
+            raise click.exceptions.Exit(ExitCode.INCOMPLETE)
         return
     first = plan.to_send[0]
     click.echo(
@@ -547,14 +564,11 @@ def send(
         click.echo("Пробный запуск (--dry-run): ничего не отправлено.")
         _next_steps(next_steps.after_dry_run(letter, next_steps.same_list(recipients, sheet)))
         return
-    if not yes and not click.confirm("Отправить?", default=False):
-        click.echo("Отменено. Ничего не отправлено.")
-        raise click.exceptions.Exit(EXIT_CANCELLED)
-
+    _confirm("Отправить?", yes)
     from mailer.progress import SendProgress
 
     with SendProgress(len(plan.to_send), sys.stderr) as progress:
-        summary = execute_send(plan, progress=progress)
+        summary = execute_send(plan, progress=count_progress(progress))
 
     _report_sending(settings, summary, "Отправлено", stuck, then=next_steps.after_sending(letter))
 
@@ -606,7 +620,7 @@ def _report_sending(
     if then:
         _next_steps(then)
     if not summary.complete or summary.recovered or stuck:
-        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+        raise click.exceptions.Exit(ExitCode.INCOMPLETE)
 
 
 def _next_steps(lines: list[str]) -> None:
@@ -616,4 +630,18 @@ def _next_steps(lines: list[str]) -> None:
 
 
 def main() -> None:
-    cli(prog_name="mailer")
+    """The console script. Click handles its own errors (exit 2); whatever escapes both it and
+    the group's handler (an error while Click itself starts) still ends in plain words."""
+    try:
+        cli.main(prog_name="mailer")
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        from mailer import failsafe
+
+        details = failsafe.write_details(exc, Path("logs"))
+        click.echo(
+            failsafe.internal_message(exc, details, "Что успело выполниться, есть в журнале."),
+            err=True,
+        )
+        sys.exit(ExitCode.INTERNAL)

@@ -19,25 +19,21 @@ import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
+from mailer import layout
 from mailer.errors import LetterError
+from mailer.layout import FIRST_LINE_INDENT_TWIPS, SMALL_PT, cell_paragraph
 from mailer.letter import Letter
 from mailer.russian import date_numeric
+from mailer.signature_block import MarkData, add_signature_block
 from mailer.text import CACHE_SIZE, Block
+from mailer.typography import plain, typeset
 
 DOCUMENT_PART = "word/document.xml"
 ADDRESSEE = "⟦ADDRESSEE⟧"
 SALUTATION = "⟦SALUTATION⟧"
 BODY = "⟦BODY⟧"
 
-FONT = "Times New Roman"
-TEXT_PT = 14
-SMALL_PT = 12
-# GOST R 7.0.97: at least 20 mm left, top and bottom, 10 mm right.
-MARGINS_MM = {"left": 25, "right": 10, "top": 20, "bottom": 20}
-FIRST_LINE_INDENT_TWIPS = 709  # 1.25 cm, the paragraph indent of Russian office documents
-PAGE_WIDTH_MM = 210
 # Fixed ZIP timestamps: the same letter gives the same bytes, so a file signed after the preview
 # is the very file that is sent.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -52,19 +48,41 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 def _line_runs(text: str) -> str:
     """Escaped run content for text that may span lines: w:t pieces joined by w:br."""
     # &, < and > only (as xml.sax.saxutils.escape, whose import pulls in urllib and http)
-    pieces = [html.escape(line, quote=False) for line in text.split("\n")]
+    pieces = [html.escape(typeset(line), quote=False) for line in text.split("\n")]
     return '</w:t><w:br/><w:t xml:space="preserve">'.join(pieces)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _paragraph_xml(block: Block) -> str:
+def _paragraph_xml(block: Block, keep_with_next: bool = False) -> str:
     text = "\n".join(block.lines)
     if block.kind == "item":
         text = "– " + text
+    keep = "<w:keepNext/>" if keep_with_next else ""
     return (
-        f'<w:p><w:pPr><w:ind w:firstLine="{FIRST_LINE_INDENT_TWIPS}"/><w:jc w:val="both"/>'
+        f'<w:p><w:pPr>{keep}<w:ind w:firstLine="{FIRST_LINE_INDENT_TWIPS}"/><w:jc w:val="both"/>'
         f'</w:pPr><w:r><w:t xml:space="preserve">{_line_runs(text)}</w:t></w:r></w:p>'
     )
+
+
+# A paragraph shorter than this may be one line: then the one before it stays on the
+# signature's page too, so that at least two lines of text stand above the signature.
+ONE_LINE_CHARS = 90
+
+
+def _body_xml(blocks: Sequence[Block]) -> str:
+    """The text's paragraphs; the last ones keep with the signature (with widow control, at
+    least their last two lines go to its page)."""
+    keep_from = len(blocks) - 1
+    if blocks and len(blocks[-1].text) < ONE_LINE_CHARS:
+        keep_from -= 1
+    return "".join(_paragraph_xml(b, i >= keep_from) for i, b in enumerate(blocks))
+
+
+class _FromSettings:
+    """The default of DocxLetter's ``mark``: the letter's own [signature]."""
+
+
+FROM_SETTINGS = _FromSettings()
 
 
 class DocxLetter:
@@ -76,11 +94,18 @@ class DocxLetter:
         *,
         title: str | None = None,
         registration: tuple[str, dt.date | None] | None = None,
+        enclosure: str | None = None,
+        mark: MarkData | _FromSettings | None = FROM_SETTINGS,
     ) -> None:
-        """``title`` and ``registration`` (number, date) replace the letter's own, for a
-        reminder that is a letter of its own."""
+        """``title``, ``registration`` (number, date; blanks when empty) and ``enclosure``
+        (the "Приложение: …" line) are a reminder's, a letter of its own. ``mark``: the
+        electronic-signature mark's data, or None for a letter without one (position | name);
+        by default the letter's [signature]."""
         self.letter = letter
-        document_xml, static_zip = _build_skeleton(letter, title, registration)
+        shown_mark = letter.settings.signature if isinstance(mark, _FromSettings) else mark
+        document_xml, static_zip = _build_skeleton(
+            letter, title, registration, shown_mark, enclosure
+        )
         self._package = _Package(static_zip)
         body_at = document_xml.index(BODY)
         p_start = max(
@@ -94,7 +119,7 @@ class DocxLetter:
         head = self._head.replace(ADDRESSEE, _line_runs(addressee)).replace(
             SALUTATION, _line_runs(salutation)
         )
-        body = "".join(_paragraph_xml(b) for b in blocks)
+        body = _body_xml(blocks)
         return self._package.with_part(DOCUMENT_PART, (head + body + self._tail).encode("utf-8"))
 
 
@@ -170,80 +195,17 @@ class _Package:
         return b"".join([self.local, local, encoded_name, packed, directory, end])
 
 
-def _mm(value: float) -> Any:
-    from docx.shared import Mm
-
-    return Mm(value)
-
-
-def _set_cell_borders(cell: Any, visible: bool) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = OxmlElement("w:tcBorders")
-    for edge in ("top", "left", "bottom", "right"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "single" if visible else "nil")
-        if visible:
-            element.set(qn("w:sz"), "8")
-            element.set(qn("w:color"), "000000")
-        borders.append(element)
-    tc_pr.append(borders)
-
-
-def _borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    table = document.add_table(rows=1, cols=len(widths_mm))
-    table.autofit = False
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "nil")
-        borders.append(element)
-    tbl_pr.append(borders)
-    # Word reads the cell widths, LibreOffice the grid: set both.
-    for column, cell, width in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
-        column.width = _mm(width)
-        cell.width = _mm(width)
-    return table
-
-
-def _cell_paragraph(
-    cell: Any,
-    text: str,
-    *,
-    size: int = TEXT_PT,
-    bold: bool = False,
-    align: str = "left",
-    first: bool = False,
-) -> Any:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
-    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
-    paragraph.alignment = {
-        "left": WD_ALIGN_PARAGRAPH.LEFT,
-        "center": WD_ALIGN_PARAGRAPH.CENTER,
-        "right": WD_ALIGN_PARAGRAPH.RIGHT,
-    }[align]
-    run = paragraph.add_run(text)
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    return paragraph
-
-
 def _build_skeleton(
-    letter: Letter, title_text: str | None, registration: tuple[str, dt.date | None] | None
+    letter: Letter,
+    title_text: str | None,
+    registration: tuple[str, dt.date | None] | None,
+    mark: MarkData | None,
+    enclosure: str | None = None,
 ) -> tuple[str, bytes]:
     """Lay out the letter with python-docx; return document.xml and a ZIP of every other part."""
     import docx
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
 
     settings = letter.settings
     org = letter.organization
@@ -253,38 +215,11 @@ def _build_skeleton(
         raise LetterError(
             f"Бланк {letter.blank} не открывается как документ Word: {exc}."
         ) from None
-
-    section = document.sections[0]
-    section.page_width = _mm(PAGE_WIDTH_MM)
-    section.page_height = _mm(297)
-    for side, minimum in MARGINS_MM.items():
-        attribute = f"{side}_margin"
-        current = getattr(section, attribute)
-        if letter.blank is None or current is None or current < _mm(minimum):
-            setattr(section, attribute, _mm(minimum))
-    text_width = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
-
-    normal = document.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(TEXT_PT)
-    normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.line_spacing = 1.0
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    normal_run = normal.element.get_or_add_rPr()
-    fonts = normal_run.get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), FONT)
-    fonts.set(qn("w:cs"), FONT)
-    # python-docx's template says English; Word would then check Russian spelling as English
-    if normal_run.find(qn("w:lang")) is None:
-        language = OxmlElement("w:lang")
-        language.set(qn("w:val"), "ru-RU")
-        normal_run.append(language)
+    layout.set_up_page(document, keep_wider_margins=letter.blank is not None)
+    text_width = layout.TEXT_WIDTH_MM
 
     core = document.core_properties
-    core.title = title_text or settings.subject
+    core.title = (title_text or settings.subject).replace("\n", " ")
     core.author = org.short_name
     core.comments = f"Исх. {letter.registration_label}"
     core.last_modified_by = org.short_name
@@ -293,12 +228,12 @@ def _build_skeleton(
     core.modified = stamp
 
     # Letterhead (left) and addressee (right): the corner layout of GOST R 7.0.97.
-    header = _borderless_table(document, (text_width * 0.55, text_width * 0.45))
+    header = layout.borderless_table(document, (text_width * 0.55, text_width * 0.45))
     left, right = header.rows[0].cells
     first = True
     if letter.blank is None:
         for line in org.name_lines:
-            _cell_paragraph(left, line, size=SMALL_PT, bold=True, align="center", first=first)
+            cell_paragraph(left, line, size=SMALL_PT, bold=True, align="center", first=first)
             first = False
         contacts = [org.address]
         phone_fax = ", ".join(
@@ -311,10 +246,10 @@ def _build_skeleton(
         )
         contacts += [phone_fax, org.website, f"E-mail: {org.email}" if org.email else ""]
         for line in (c for c in contacts if c):
-            _cell_paragraph(left, line, size=SMALL_PT, align="center")
-        _cell_paragraph(left, "", size=SMALL_PT)
+            cell_paragraph(left, line, size=SMALL_PT, align="center")
+        cell_paragraph(left, "", size=SMALL_PT)
     number, date = registration or (settings.registration.number, settings.registration.date)
-    _cell_paragraph(
+    cell_paragraph(
         left,
         f"{date_numeric(date) if date else '___________'} № {number or '_______________'}",
         size=SMALL_PT,
@@ -324,53 +259,41 @@ def _build_skeleton(
     ref = settings.reference
     ref_number = ref.number or "_______________"
     ref_date = date_numeric(ref.date) if ref.date else "___________"
-    _cell_paragraph(left, f"На № {ref_number} от {ref_date}", size=SMALL_PT, align="center")
-    _cell_paragraph(right, ADDRESSEE, first=True)
+    cell_paragraph(left, f"На № {ref_number} от {ref_date}", size=SMALL_PT, align="center")
+    cell_paragraph(right, ADDRESSEE, first=True)
     right.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
 
     document.add_paragraph()
     title = document.add_paragraph()
-    title_run = title.add_run(title_text or settings.subject)
+    title_run = title.add_run(typeset(title_text or settings.subject))
     title_run.bold = True
+    layout.keep_with_next(title._p)
+    layout.no_hyphenation(title._p)
     document.add_paragraph()
     salutation = document.add_paragraph(SALUTATION)
     salutation.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    layout.keep_with_next(salutation._p)
     document.add_paragraph()
     document.add_paragraph(BODY)
-    document.add_paragraph()
-    document.add_paragraph()
-
-    # Signature: position, the electronic-signature mark, initials and surname.
-    sign = _borderless_table(document, (text_width * 0.28, text_width * 0.50, text_width * 0.22))
-    pos_cell, mark_cell, name_cell = sign.rows[0].cells
-    _cell_paragraph(pos_cell, settings.signatory.position, first=True)
-    pos_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    mark = settings.signature
-    if mark is not None:
-        _set_cell_borders(mark_cell, visible=True)
-        _cell_paragraph(
-            mark_cell, "ДОКУМЕНТ ПОДПИСАН", size=SMALL_PT, bold=True, align="center", first=True
-        )
-        _cell_paragraph(mark_cell, "ЭЛЕКТРОННОЙ ПОДПИСЬЮ", size=SMALL_PT, bold=True, align="center")
-        _cell_paragraph(mark_cell, "", size=SMALL_PT)
-        _cell_paragraph(mark_cell, f"Сертификат {mark.certificate}", size=SMALL_PT)
-        _cell_paragraph(mark_cell, f"Владелец {mark.owner}", size=SMALL_PT)
-        _cell_paragraph(
-            mark_cell,
-            f"Действителен с {date_numeric(mark.valid_from)} по {date_numeric(mark.valid_to)}",
-            size=SMALL_PT,
-        )
-    _cell_paragraph(name_cell, settings.signatory.name, align="right", first=True)
-    name_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-
-    for _ in range(3):
-        document.add_paragraph()
+    if enclosure:
+        spacer = document.add_paragraph()
+        layout.keep_with_next(spacer._p)
+        paragraph = document.add_paragraph()
+        paragraph.add_run(typeset(enclosure))
+        layout.keep_with_next(paragraph._p)
+    # the text's end and the two blank lines before the signature keep with it; the executor
+    # mark is drawn from the signature's row at the foot of its page
+    for _ in range(2):
+        layout.keep_with_next(document.add_paragraph()._p)
     executor = settings.executor
-    for line in (executor.name, executor.phone, executor.email or ""):
-        if line:
-            paragraph = document.add_paragraph()
-            run = paragraph.add_run(line)
-            run.font.size = Pt(SMALL_PT)
+    add_signature_block(
+        document,
+        settings.signatory.position,
+        settings.signatory.name,
+        mark,
+        [executor.name, executor.phone, executor.email or ""],
+    )
+    layout.end_of_document(document)
 
     raw = io.BytesIO()
     document.save(raw)
@@ -463,19 +386,23 @@ def _without_links(rels: bytes, base: str, dropped: set[str]) -> bytes:
     return re.sub(rb'<Relationship [^>]*Target="([^"]+)"[^>]*/>', keep, rels)
 
 
-def read_docx_text(path_or_bytes: Path | bytes) -> list[str]:
-    """Paragraph texts of a DOCX, tables included, in document order; a line break is "\n"."""
+def read_docx_text(path_or_bytes: Path | bytes, *, raw: bool = False) -> list[str]:
+    """Paragraph texts of a DOCX, tables included, in document order; a line break is "\n".
+    Non-breaking spaces read as spaces unless ``raw``."""
     import docx
 
     source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
     body = docx.Document(source).element.body
-    return [
+    # a text box's paragraphs are read on their own, not as part of the one holding the box
+    texts = [
         "".join(
             node.text or "" if node.tag == f"{_W}t" else "\n"
             for node in paragraph.iter(f"{_W}t", f"{_W}br")
+            if next(node.iterancestors(f"{_W}p")) is paragraph
         )
         for paragraph in body.iter(f"{_W}p")
     ]
+    return texts if raw else [plain(text) for text in texts]
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

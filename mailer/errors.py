@@ -6,11 +6,31 @@ returns for it. The CLI prints ``str(error)`` and never a traceback for these.
 
 from __future__ import annotations
 
+import errno
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Every exit code the program returns, in one place (the README's table lists them)."""
+
+    OK = 0
+    INCOMPLETE = 1  # letters not delivered: listed, run again
+    USAGE = 2  # the command line is wrong (Click's own code)
+    INPUT = 3  # the letter, its templates or the list
+    CONFIG = 4  # the program's settings
+    SERVER = 5  # the mail server
+    JOURNAL = 6  # the journal cannot be used
+    OUTPUT = 7  # an output would overwrite the user's files
+    CANCELLED = 10  # "no" at the confirmation
+    INTERNAL = 70  # a fault of the program itself (sysexits' EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+
 
 class MailerError(Exception):
     """Base of every error the core raises on purpose."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.INCOMPLETE
     title = "Ошибка"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -25,7 +45,7 @@ class MailerError(Exception):
 class InputError(MailerError):
     """The letter folder, its templates or the recipient list is wrong; nothing was sent."""
 
-    exit_code = 3
+    exit_code = ExitCode.INPUT
     title = "Ошибка во входных данных"
 
 
@@ -61,26 +81,78 @@ class TemplateError(InputError):
 class ConfigError(MailerError):
     """The program's settings (environment, .env) are wrong or missing."""
 
-    exit_code = 4
+    exit_code = ExitCode.CONFIG
     title = "Ошибка в настройках программы"
 
 
 class ServerError(MailerError):
     """The mail server cannot be reached, refuses the login or the connection."""
 
-    exit_code = 5
+    exit_code = ExitCode.SERVER
     title = "Ошибка почтового сервера"
 
 
 class JournalError(MailerError):
     """The journal database cannot be opened or is in use by another run."""
 
-    exit_code = 6
+    exit_code = ExitCode.JOURNAL
     title = "Ошибка журнала"
+
+    @classmethod
+    def from_fault(cls, exc: BaseException, path: Path) -> JournalError:
+        """The journal's database or file failed under us: the cause in words, with what to do.
+
+        SQLite's error name tells the kind (sqlite3 exceptions carry it); an OSError its errno."""
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        code = getattr(exc, "errno", None)
+        if name == "SQLITE_FULL" or code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            cause = "диск заполнен"
+            hint = (
+                f"Освободите место на диске, где лежит журнал ({_free_space(path)}), и запустите "
+                "ту же команду снова."
+            )
+        elif name.startswith("SQLITE_READONLY") or code in (errno.EROFS, errno.EPERM, errno.EACCES):
+            cause = "файл журнала только для чтения"
+            hint = (
+                "Проверьте права на файл журнала и его папку (и не помечен ли файл неизменяемым: "
+                f"lsattr {path}), затем запустите ту же команду снова."
+            )
+        elif name in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            cause = "журнал повреждён"
+            hint = (
+                "Не удаляйте и не заменяйте файл: в нём записано, кому письма уже ушли. Сохраните "
+                "его копию и обратитесь к ИТ-специалисту (восстановление: sqlite3 .recover)."
+            )
+        elif name.startswith("SQLITE_CANTOPEN"):
+            cause = "файл журнала не открывается: нет доступа к нему или к его папке"
+            hint = (
+                f"Проверьте путь MAILER_DB и права на папку журнала {path.parent} (и не помечена "
+                f"ли она неизменяемой: lsattr -d {path.parent}), затем запустите команду снова."
+            )
+        elif name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
+            cause = "журнал занят другим процессом"
+            hint = "Дождитесь окончания другой команды mailer и запустите эту снова."
+        elif name.startswith("SQLITE_IOERR") or isinstance(exc, OSError):
+            cause = "ошибка чтения или записи диска"
+            hint = f"Проверьте диск, на котором лежит журнал ({_free_space(path)})."
+        else:
+            cause = "ошибка базы данных"
+            hint = "Обратитесь к ИТ-специалисту; не удаляйте файл журнала."
+        return cls(f"Журнал {path} недоступен: {cause} ({exc}).", hint=hint)
 
 
 class OutputError(MailerError):
     """An output folder or file cannot be written without losing something the user had."""
 
-    exit_code = 7
+    exit_code = ExitCode.OUTPUT
     title = "Ошибка записи файлов"
+
+
+def _free_space(path: Path) -> str:
+    import shutil  # only when there is an error to explain: `mailer --help` starts without it
+
+    try:
+        free = shutil.disk_usage(path.parent if not path.is_dir() else path).free
+    except OSError:
+        return "свободное место неизвестно"
+    return f"свободно {free / 1024 / 1024:.1f} МБ"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import ssl
 import time
 
@@ -24,14 +25,19 @@ def connect(settings: Settings) -> imaplib.IMAP4:
     host = settings.imap_host or ""
     port = settings.imap_port_effective
     where = f"{host}:{port}"
+    plain, secure = imaplib.IMAP4, imaplib.IMAP4_SSL
+    if logging.getLogger("mailer.imap").isEnabledFor(logging.DEBUG):  # --verbose transcript
+        from mailer.transcript import LoggedIMAP4, LoggedIMAP4_SSL
+
+        plain, secure = LoggedIMAP4, LoggedIMAP4_SSL
     try:
         client: imaplib.IMAP4
         if settings.imap_security == "tls":
-            client = imaplib.IMAP4_SSL(
+            client = secure(
                 host, port, ssl_context=_tls_context(settings), timeout=settings.imap_timeout
             )
         else:
-            client = imaplib.IMAP4(host, port, timeout=settings.imap_timeout)
+            client = plain(host, port, timeout=settings.imap_timeout)
             if settings.imap_security == "starttls":
                 client.starttls(ssl_context=_tls_context(settings))
     except (OSError, imaplib.IMAP4.error) as exc:

@@ -153,11 +153,7 @@ class Journal:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(
-                f"Журнал {path} не открывается: {exc}.",
-                hint="Проверьте путь MAILER_DB и права на запись. Если файл повреждён, "
-                "не удаляйте его: в нём записано, кому письма уже ушли.",
-            ) from None
+            raise JournalError.from_fault(exc, path) from None
         except OSError as exc:
             raise JournalError(f"Журнал {path} не создаётся: {exc}.") from None
 

@@ -10,10 +10,19 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from mailer.chars import line_unsafe, text_unsafe
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
 from mailer.system_ru import file_problem
@@ -24,12 +33,37 @@ ORGANIZATION_FILE = "organization.toml"
 BODY_TEMPLATE = "body.j2"
 
 
+def _one_line(value: str) -> str:
+    bad = line_unsafe(value)
+    if bad:
+        raise ValueError(
+            f"недопустимый символ ({bad}): это поле идёт в заголовок письма и пишется одной строкой"
+        )
+    return value
+
+
+# A value that goes into the email's headers (the subject, the From): one line, no control
+# character, or it would start a header of its own.
+HeaderText = Annotated[str, AfterValidator(_one_line)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """No text of a letter may hold what a document cannot (U+FFFE, control characters)."""
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                bad = text_unsafe(item)
+                if bad:
+                    raise ValueError(f"недопустимый символ ({bad})")
+        return value
+
 
 class Registration(_Model):
-    number: str = Field(min_length=1)
+    number: HeaderText = Field(min_length=1)
     date: dt.date
 
 
@@ -64,6 +98,15 @@ class Executor(_Model):
     name: str = Field(min_length=1)
     phone: str = Field(min_length=1)
     email: str | None = None
+    # the executor's head: who signs the справка unless [report] names someone else
+    head: Signatory | None = None
+
+
+class ReportSettings(_Model):
+    """The справка (`mailer report`)."""
+
+    # who signs it; by default the executor's head, else the letter's signatory
+    signatory: Signatory | None = None
 
 
 class GroupAddress(_Model):
@@ -74,21 +117,39 @@ class GroupAddress(_Model):
 
 
 class ReminderPolicy(_Model):
-    """How non-responders are reminded (`mailer remind`)."""
+    """How non-responders are reminded (`mailer remind`), and the reminder's registration."""
 
-    # The reminder's title in its DOCX; by default "Напоминание к письму от … № …".
-    subject: str | None = None
-    # Its own outgoing registration number, if the office registers reminders.
-    number: str = ""
+    # The reminder's "О …" title; by default "О представлении информации по письму от … № …".
+    subject: HeaderText | None = None
+    # Its own outgoing registration number and date, both or neither (then both are left blank
+    # in the DOCX, to be filled in at registration).
+    number: HeaderText = ""
+    date: dt.date | None = None
+    # The new deadline: so many working days after the reminder's date.
+    answer_working_days: int = Field(default=5, ge=1, le=60)
     max_count: int = Field(default=2, ge=0, le=10)
     # Calendar days at least between two messages to one recipient.
     min_interval_days: int = Field(default=5, ge=0, le=365)
     # Remind only once the reply deadline has passed.
     wait_for_deadline: bool = False
 
+    @model_validator(mode="after")
+    def _registered(self) -> ReminderPolicy:
+        if bool(self.number) != bool(self.date):
+            raise ValueError(
+                "у напоминания укажите и номер (number), и дату (date) регистрации, "
+                "или не указывайте ни то, ни другое: тогда их впишут при регистрации"
+            )
+        if self.subject and not self.subject.startswith(("О ", "Об ", "Обо ")):
+            raise ValueError(
+                "заголовок напоминания (subject) начинается с «О …» или «Об …», "
+                "например: «О представлении информации»"
+            )
+        return self
+
 
 class LetterSettings(_Model):
-    subject: str = Field(min_length=1)
+    subject: HeaderText = Field(min_length=1)
     mode: Literal["personal", "list"] = "personal"
     registration: Registration
     reference: Reference = Reference()
@@ -104,8 +165,9 @@ class LetterSettings(_Model):
     signature_file: str | None = None
     recipients: str | None = None
     read_receipt: bool = False
-    email_subject: str | None = None
+    email_subject: HeaderText | None = None
     reminder: ReminderPolicy = ReminderPolicy()
+    report: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:
@@ -131,14 +193,17 @@ class LetterSettings(_Model):
 class Organization(_Model):
     """The letterhead: the same for every letter of the office."""
 
-    name_lines: list[str] = Field(min_length=1)
-    short_name: str = Field(min_length=1)
+    name_lines: list[HeaderText] = Field(min_length=1)
+    short_name: HeaderText = Field(min_length=1)
     address: str = ""
     phone: str = ""
     fax: str = ""
     website: str = ""
-    email: str = ""
+    email: HeaderText = ""
     blank: str | None = None
+    # the name in the genitive, for a signature's title ("управления экономического развития
+    # Липецкой области"); worked out from short_name when not given
+    name_genitive: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +215,8 @@ class Letter:
     attachments: tuple[Path, ...]
     signature_file: Path | None
     blank: Path | None
+    # the list named in letter.toml, resolved inside the letters folder
+    recipients_file: Path | None = None
 
     @cached_property
     def deadline(self) -> dt.date | None:
@@ -170,6 +237,26 @@ class Letter:
         """How a later letter cites this one: "к письму от 12.10.2023 № …"."""
         reg = self.settings.registration
         return f"к письму от {date_numeric(reg.date)} № {reg.number}"
+
+    @property
+    def report_signatory(self) -> Signatory:
+        """Who signs the справка: [report] signatory, the executor's head, or the letter's."""
+        s = self.settings
+        return s.report.signatory or s.executor.head or s.signatory
+
+    @property
+    def signatory_title(self) -> str:
+        """The signatory's position with the organization in the genitive, as an email signs:
+        "Начальник управления экономического развития Липецкой области"."""
+        from mailer.russian import position_with_organization
+
+        position = self.settings.signatory.position
+        org = self.organization
+        if org.name_genitive:
+            head, _, tail = org.name_genitive.partition(" ")
+            same = position.split(" ")[-1].lower() == head.lower()
+            return f"{position} {tail if same else org.name_genitive}".strip()
+        return position_with_organization(position, org.short_name)
 
     @property
     def registration_label(self) -> str:
@@ -233,10 +320,27 @@ def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:
     )
 
 
-def _existing_file(folder: Path, name: str, what: str) -> Path:
-    path = (folder / name).resolve()
+def _confined(folder: Path, base: Path, name: str, field: str, where: Path) -> Path:
+    """``name`` resolved against ``base``, symlinks included, and refused unless it stays inside
+    the letter folder or the letters folder (its neighbours, the letterhead's blank): a letter
+    folder is shared and copied around, and must never reach a password file or a system
+    file."""
+    roots = (folder.resolve(), folder.parent.resolve())
+    root = roots[1]
+    path = (base / name).resolve()
+    if not any(path.is_relative_to(r) for r in roots):
+        raise LetterError(
+            f"{where}: поле {field} = «{name}» указывает за пределы папки писем {root} "
+            f"(на {path}).",
+            hint="Положите файл в папку письма и укажите его имя. Ничего не отправлено.",
+        )
+    return path
+
+
+def _existing_file(folder: Path, base: Path, name: str, field: str, what: str, where: Path) -> Path:
+    path = _confined(folder, base, name, field, where)
     if not path.is_file():
-        raise LetterError(f"{what} «{name}» не найден (искали {path}).")
+        raise LetterError(f"{what} «{name}» не найден (искали {path}; поле {field} в {where}).")
     return path
 
 
@@ -275,16 +379,31 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
     if not (folder / BODY_TEMPLATE).is_file():
         raise LetterError(f"В папке письма {folder} нет шаблона текста {BODY_TEMPLATE}.")
     attachments = tuple(
-        _existing_file(folder, name, "Файл приложения") for name in settings.attachments
+        _existing_file(folder, folder, name, "attachments", "Файл приложения", settings_path)
+        for name in settings.attachments
     )
     signature_file = (
-        _existing_file(folder, settings.signature_file, "Файл электронной подписи")
+        _existing_file(
+            folder,
+            folder,
+            settings.signature_file,
+            "signature_file",
+            "Файл электронной подписи",
+            settings_path,
+        )
         if settings.signature_file
         else None
     )
     blank = (
-        _existing_file(folder.parent, organization.blank, "Бланк организации")
+        _existing_file(
+            folder, folder.parent, organization.blank, "blank", "Бланк организации", org_path
+        )
         if organization.blank
+        else None
+    )
+    recipients_file = (
+        _confined(folder, folder, settings.recipients, "recipients", settings_path)
+        if settings.recipients
         else None
     )
     return Letter(
@@ -295,4 +414,5 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         attachments=attachments,
         signature_file=signature_file,
         blank=blank,
+        recipients_file=recipients_file,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from email.utils import format_datetime, parseaddr
 from functools import cache
 from urllib.parse import quote
 
-from mailer.errors import ConfigError
+from mailer.errors import ConfigError, InputError
 from mailer.text import Block, to_html, to_plain
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -72,26 +73,60 @@ _CRLF = b"\r\n"
 _TSPECIALS = set('()<>@,;:\\"/[]?= ')
 
 
+_WORD_BYTES = 45  # 45 bytes -> 60 base64 characters + 12 around them: within RFC 2047's 75
+
+
 def encode_words(text: str) -> str:
-    """RFC 2047 encoded-words (UTF-8, base64), each within 75 characters and holding whole
-    characters, folded onto continuation lines."""
-    words: list[str] = []
-    chunk = b""
-    for char in text:
-        piece = char.encode("utf-8")
-        if len(chunk) + len(piece) > 45:  # 45 bytes -> 60 base64 characters + 12 around them
-            words.append(chunk.decode("utf-8"))
-            chunk = b""
-        chunk += piece
-    words.append(chunk.decode("utf-8"))
+    """RFC 2047 encoded-words (UTF-8, base64), each within 75 characters, folded onto
+    continuation lines. Words split only where the text has a space (kept at the end of the
+    word before), so that a reader that shows encoded-words apart still shows whole words; only
+    a word longer than one encoded-word is split, between characters."""
+    chunks: list[str] = []
+    chunk = ""
+    size = 0
+    for word in re.findall(r"\S+\s*|\s+", text):
+        length = len(word.encode("utf-8"))
+        if chunk and size + length > _WORD_BYTES:
+            chunks.append(chunk)
+            chunk, size = "", 0
+        if length > _WORD_BYTES:
+            for char in word:
+                piece = len(char.encode("utf-8"))
+                if chunk and size + piece > _WORD_BYTES:
+                    chunks.append(chunk)
+                    chunk, size = "", 0
+                chunk += char
+                size += piece
+            continue
+        chunk += word
+        size += length
+    chunks.append(chunk)
     return "\r\n ".join(
-        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
-        for word in words
+        "=?utf-8?b?" + base64.b64encode(piece.encode("utf-8")).decode("ascii") + "?="
+        for piece in chunks
     )
 
 
+# our own folds (CRLF and a space, before an encoded word) are the only line breaks a header
+# may hold; anything else would end the header and start one of the sender's choosing
+_FOLD = re.compile("\r\n[ \t]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _refuse_control(what: str, value: str) -> None:
+    if _CONTROL.search(value):
+        raise InputError(
+            f"{what} содержит перевод строки или управляющий символ: такое письмо не отправляется.",
+            hint="Проверьте тему, адреса и названия в настройках письма и в списке. "
+            "Ничего не отправлено.",
+        )
+
+
 def _header(name: str, value: str) -> bytes:
-    """One header line, RFC 2047-encoded when it is not ASCII."""
+    """One header line, RFC 2047-encoded when it is not ASCII. Whatever reaches it, it never
+    writes a line break or a control character of the value's own: values are checked when
+    the settings, the letter and the list are read, and again here, in case one slipped by."""
+    _refuse_control(f"Заголовок письма {name}", _FOLD.sub(" ", value) if "\r\n" in value else value)
     if value.isascii():
         # ASCII, or already encoded and folded (addresses): as it is, within RFC 5322's 998
         return f"{name}: {value}\r\n".encode("ascii")
@@ -99,6 +134,8 @@ def _header(name: str, value: str) -> bytes:
 
 
 def _address(name: str, address: str) -> str:
+    # checked raw: once encoded, a line break would hide inside an encoded word
+    _refuse_control("Имя или адрес в заголовке письма", name + address)
     if not name:
         return address
     if name.isascii():
@@ -114,7 +151,7 @@ def _quoted(char: str) -> str:
 
 def _rfc2231(param: str, value: str) -> str:
     """A parameter as RFC 2231 continuations (filename*0*=utf-8''…; filename*1*=…)."""
-    if value.isascii() and not set(value) & _TSPECIALS and len(value) < 60:
+    if value.isascii() and value.isprintable() and not set(value) & _TSPECIALS and len(value) < 60:
         return f"{param}={value}"
     # split between characters, never inside one character's %XX bytes
     chunks: list[str] = []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -16,9 +18,12 @@ from typing import Protocol
 import aiosmtplib
 
 from mailer import smtp
-from mailer.errors import MailerError, ServerError
+from mailer.errors import JournalError, MailerError, ServerError
+from mailer.failsafe import leaves
 from mailer.imap import SentCopier
 from mailer.settings import Settings
+
+log = logging.getLogger("mailer.outbox")
 
 
 class Ledger(Protocol):
@@ -64,8 +69,13 @@ class GroupCommit:
 
     def write_now(self, change: Callable[[], None]) -> None:
         """For a task being cancelled, which cannot wait: what is pending, then this."""
-        self.pending.append((change, False, asyncio.get_running_loop().create_future()))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((change, False, future))
         self.flush()
+        if future.done() and not future.cancelled():
+            # nobody awaits it: a failure here is the journal's, already reported by the
+            # connection that met it first (asyncio would print it as never retrieved)
+            future.exception()
 
     def flush(self) -> None:
         waiting, self.pending = self.pending, []
@@ -122,13 +132,25 @@ async def _send_all(
     journal = GroupCommit(batch)
 
     async def produce() -> None:
-        for job in outgoing:
-            await queue.put(job)
+        try:
+            for job in outgoing:
+                await queue.put(job)
+        except BaseException:
+            # Building a letter failed, or the run is stopping: the letters not yet taken stay
+            # owed, and every connection hears that there is no more work, even one whose
+            # cancellation Python 3.11's asyncio.wait_for swallowed (it would wait on the
+            # queue forever, and the run would hang instead of ending with its error).
+            while not queue.empty():
+                queue.get_nowait()
+            for _ in range(workers):
+                queue.put_nowait(None)
+            raise
         for _ in range(workers):
             await queue.put(None)
 
     def record(job: Outgoing, outcome: smtp.Outcome, detail: str) -> None:
         rid = job.recipient_id
+        log.info("%s <%s>: %s, %s", rid, ", ".join(job.addresses), outcome.value, detail)
         if outcome is smtp.Outcome.SENT:
             summary.sent.append(rid)
         elif outcome is smtp.Outcome.FAILED:
@@ -145,7 +167,11 @@ async def _send_all(
         last_error = ""
         for attempt in range(1, settings.smtp_max_attempts + 1):
             if attempt > 1:
-                await asyncio.sleep(min(settings.smtp_retry_delay * 2 ** (attempt - 2), 300))
+                pause = min(settings.smtp_retry_delay * 2 ** (attempt - 2), 300)
+                log.info(
+                    "%s: попытка %s через %s с (%s)", job.recipient_id, attempt, pause, last_error
+                )
+                await asyncio.sleep(pause)
             if client is None:
                 try:
                     client = await smtp.connect(settings)
@@ -193,6 +219,7 @@ async def _send_all(
                 await journal.write(functools.partial(ledger.deferred, last_error))
             if result.too_many:
                 pacer.slow_down()
+                log.info("сервер просит медленнее: пауза между письмами %.2f с", pacer.interval)
         await journal.write(functools.partial(ledger.deferred, last_error))
         record(job, smtp.Outcome.DEFERRED, last_error)
         return client
@@ -231,7 +258,11 @@ async def _send_all(
                     group.create_task(work(first if index == 0 else None, index))
             await copies.put(None)
     except* MailerError as errors:
-        raise errors.exceptions[0] from None
+        raise next(leaves(errors)) from None
+    except* sqlite3.Error as errors:
+        # the journal failed under a connection (disk full, a read-only or damaged file): the
+        # other connections were stopped by the task group; say why in words
+        raise JournalError.from_fault(next(leaves(errors)), settings.db) from None
     summary.slowdowns = pacer.slowdowns
     if copier is not None:
         summary.copies_stored = copier.stored

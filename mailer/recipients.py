@@ -7,13 +7,13 @@ Every row is checked before anything is sent, and all problems are reported at o
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from mailer.chars import line_unsafe
 from mailer.columns import (
     EMAIL_MAYBE,
     ROW_NUMBER,
@@ -60,7 +60,6 @@ GENDERS = {
     "female": "f",
 }
 _ADDRESS_SPLIT = re.compile(r"[,;\s]+")
-_CONTROL_NAMES = {"\n": "перевод строки", "\r": "возврат каретки", "\t": "табуляция"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,14 +251,9 @@ def _notes(table: Table, header: _Header, data: Rows, ids_made: bool) -> list[st
 
 
 def _bad_characters(value: str) -> str | None:
-    if value.isprintable():  # no Cc, Cf, Zl or Zp character: the common case, at C speed
-        return None
-    for ch in value:
-        if ch in _CONTROL_NAMES:
-            return _CONTROL_NAMES[ch]
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\u00ad\u200b":
-            return f"управляющий символ U+{ord(ch):04X}"
-    return None
+    # a cell may reach a header (the name), the DOCX's XML and the XLSX: no control character,
+    # nothing XML cannot hold (U+FFFE, U+FFFF, lone surrogates)
+    return line_unsafe(value)
 
 
 def _made_ids(columns: dict[str, int], data: Rows) -> dict[int, str]:
@@ -325,13 +319,16 @@ def _validate(path: Path, table: Table) -> RecipientList:
             bad = _bad_characters(value)
             if bad:
                 row_problems.append(
-                    f"поле {COLUMN_TITLES[name]} содержит недопустимый символ ({bad})"
+                    f"столбец {columns[name] + 1}, поле {COLUMN_TITLES[name]}: "
+                    f"недопустимый символ ({bad})"
                 )
         for name, index in extra_columns.items():
             value = row[index] if index < len(row) else ""
             bad = _bad_characters(value.strip())
             if bad:
-                row_problems.append(f"поле «{name}» содержит недопустимый символ ({bad})")
+                row_problems.append(
+                    f"столбец {index + 1}, поле «{name}»: недопустимый символ ({bad})"
+                )
 
         rid = values["id"] or made_ids.get(row_number, "")
         if not rid:

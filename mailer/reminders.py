@@ -14,17 +14,15 @@ import html
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mailer.campaign import Prepared, prepare
-from mailer.docx import DocxLetter
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
-from mailer.letter import Letter
 from mailer.message import DOCX_TYPE, Attachment, new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
 from mailer.recipients import Recipient
+from mailer.reminder_letter import reminder_document, reminder_title, reminder_vars
 from mailer.render import Addressing
 from mailer.replies.track import TrackSummary, review_for, run_track
 from mailer.russian import date_numeric, filename_safe
@@ -55,8 +53,7 @@ class RemindPlan:
 
     @property
     def title(self) -> str:
-        policy = self.prepared.letter.settings.reminder
-        return policy.subject or f"Напоминание {self.prepared.letter.citation}"
+        return reminder_title(self.prepared.letter)
 
 
 def _parse_time(stamp: str | None) -> dt.date | None:
@@ -172,20 +169,10 @@ def plan_remind(
     return RemindPlan(prepared, today, due, skipped, track, force)
 
 
-def _reminder_vars(letter: Letter, today: dt.date, sequence: int, docx_name: str) -> dict[str, Any]:
-    deadline = letter.deadline
-    return {
-        "sequence": sequence,
-        "date": today,
-        "overdue": bool(deadline and today > deadline),
-        "docx_name": docx_name,
-    }
-
-
 def _check_templates(prepared: Prepared, today: dt.date) -> None:
     for recipient in prepared.recipients:
         prepared.renderer.render_reminder(
-            recipient, _reminder_vars(prepared.letter, today, 1, "напоминание.docx")
+            recipient, reminder_vars(prepared.letter, today, 1, "напоминание.docx")
         )
 
 
@@ -202,11 +189,7 @@ class _Built:
 class _ReminderBuilder:
     def __init__(self, plan: RemindPlan) -> None:
         self.plan = plan
-        letter = plan.prepared.letter
-        policy = letter.settings.reminder
-        self.document = DocxLetter(
-            letter, title=plan.title, registration=(policy.number, plan.today)
-        )
+        self.document = reminder_document(plan.prepared.letter)
 
     def build(self, due: Due, message_id: str, thread: list[str]) -> _Built:
         prepared = self.plan.prepared
@@ -219,7 +202,7 @@ class _ReminderBuilder:
         )
         docx_name += ".docx"
         addressing, body, email_blocks = prepared.renderer.render_reminder(
-            recipient, _reminder_vars(letter, self.plan.today, due.sequence, docx_name)
+            recipient, reminder_vars(letter, self.plan.today, due.sequence, docx_name)
         )
         reminder_docx = self.document.fill(addressing.addressee, addressing.salutation, body)
         original, original_docx = prepared.render(recipient)

@@ -2,19 +2,24 @@
 
 Templates are parsed once per run; per recipient only the context changes. StrictUndefined makes
 an unknown variable an error that names the template and the line, before anything is sent.
+A letter folder is someone else's file: its templates run in Jinja's immutable sandbox (no
+private attributes, no calls that change data), read only from inside the letters folder.
 """
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
+from mailer.chars import xml_illegal
 from mailer.errors import TemplateError
 from mailer.letter import BODY_TEMPLATE, Letter
 from mailer.recipients import Recipient
@@ -74,12 +79,12 @@ def address(recipient: Recipient) -> Addressing:
 class Renderer:
     def __init__(self, letter: Letter) -> None:
         self.letter = letter
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(
+        self.env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+            loader=_ConfinedLoader(
                 [str(letter.folder), str(letter.folder.parent), str(BUILTIN_TEMPLATES)]
             ),
             undefined=jinja2.StrictUndefined,
-            autoescape=False,  # noqa: S701 - output is plain text, escaped when turned into HTML
+            autoescape=False,  # output is plain text, escaped when turned into HTML
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
@@ -119,6 +124,7 @@ class Renderer:
                 "deadline_note": self.letter.deadline_note,
                 "citation": self.letter.citation,
                 "signatory": s.signatory,
+                "signatory_title": self.letter.signatory_title,
                 "signature": s.signature,
                 "executor": s.executor,
                 "mode": s.mode,
@@ -148,13 +154,23 @@ class Renderer:
 
     def _run(self, template: jinja2.Template, context: dict[str, Any], who: str) -> str:
         try:
-            return template.render(context)
+            text = template.render(context)
+        except jinja2.exceptions.SecurityError as exc:
+            named = re.search(r"attribute '([^']+)'", str(exc))
+            what = f"«{named[1]}»" if named else "служебным полям"
+            raise UnsafeTemplateError(
+                f"{_template_place(exc, template)}: шаблон обращается к {what}, внутренностям "
+                "программы; так в шаблоне писать нельзя, ничего не выполнено.",
+                hint="В шаблоне можно использовать только переменные письма, получателя и "
+                "организации. Ничего не отправлено.",
+            ) from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(
                 f"{_template_place(exc, template)}: {_undefined_message(exc)} ({who})."
             ) from None
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{_template_place(exc, template)}: {exc} ({who}).") from None
+        return text
 
     def group_addressing(self) -> Addressing:
         group = self.letter.settings.group
@@ -208,6 +224,8 @@ class Renderer:
         for recipient in recipients:
             try:
                 self._texts(recipient)  # the templates are what can fail; reading text cannot
+            except UnsafeTemplateError:
+                raise
             except TemplateError as exc:
                 problems.append(exc.message)
                 if len(problems) >= 20:
@@ -223,6 +241,36 @@ class Renderer:
                 "Письмо не собирается:\n" + "\n".join(f"  {p}" for p in unique),
                 hint="Исправьте шаблон или список и запустите снова. Ничего не отправлено.",
             )
+
+
+class UnsafeTemplateError(TemplateError):
+    """The template reached for the program's insides: the same for every recipient, said once."""
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja refuses ".." in template names but follows symlinks: a body.j2 linked to a file
+    elsewhere would be read and sent. Each template must resolve inside the folder it was
+    found in, and hold nothing a document cannot (what it inserts is checked where it is read:
+    the list, letter.toml, organization.toml)."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
+            raise TemplateError(
+                f"Шаблон {template} указывает за пределы папки писем (на {real}).",
+                hint="Шаблоны должны лежать в папке письма или в папке писем.",
+            )
+        for number, line in enumerate(source.splitlines(), start=1):
+            bad = xml_illegal(line)
+            if bad:
+                raise TemplateError(
+                    f"Шаблон {filename}, строка {number}: недопустимый символ ({bad}); "
+                    "документ с ним не откроется."
+                )
+        return source, filename, uptodate
 
 
 def _template_place(exc: Exception, template: jinja2.Template) -> str:

@@ -126,18 +126,18 @@ def _match_case(template: str, word: str) -> str:
     return word
 
 
-def _dative_word(word: str, parse: Any) -> str:
+def _dative_word(word: str, parse: Any, case: str = "datv") -> str:
     if "-" in word and parse.tag.POS == "NOUN":
         # "специалист-эксперт": pymorphy knows the parts, not the compound
-        return "-".join(_dative_noun_part(part) for part in word.split("-"))
-    inflected = parse.inflect({"datv"})
+        return "-".join(_dative_noun_part(part, case) for part in word.split("-"))
+    inflected = parse.inflect({case})
     return _match_case(word, inflected.word) if inflected else word
 
 
-def _dative_noun_part(part: str) -> str:
+def _dative_noun_part(part: str, case: str = "datv") -> str:
     for parse in _morph().parse(part):
         if parse.tag.POS == "NOUN" and "nomn" in parse.tag and "sing" in parse.tag:
-            inflected = parse.inflect({"datv"})
+            inflected = parse.inflect({case})
             if inflected:
                 return _match_case(part, inflected.word)
     return part
@@ -170,7 +170,34 @@ def position_dative(position: str) -> str:
     The leading adjectives and participles and the head noun take the dative; an adverb before
     them ("Временно исполняющий") stays; the rest ("главы администрации") is left as written.
     """
-    words = position.split(" ")
+    return _head_in_case(position, "datv")
+
+
+@cache
+def organization_genitive(name: str) -> str:
+    """'Управление экономического развития Липецкой области' -> 'управления экономического
+    развития Липецкой области': the head and its modifiers in the genitive, the first letter
+    small unless the word is an abbreviation ("ООО")."""
+    declined = _head_in_case(name, "gent")
+    first = declined.split(" ", 1)[0]
+    if first.isupper() and len(first) > 1:
+        return declined
+    return declined[:1].lower() + declined[1:]
+
+
+def position_with_organization(position: str, organization: str) -> str:
+    """A signature's title: 'Начальник управления' and 'Управление экономического развития
+    Липецкой области' give 'Начальник управления экономического развития Липецкой области'
+    (the organization's head word is not repeated)."""
+    genitive = organization_genitive(organization)
+    head, _, tail = genitive.partition(" ")
+    if position.split(" ")[-1].lower() == head.lower():
+        return f"{position} {tail}".strip()
+    return f"{position} {genitive}"
+
+
+def _head_in_case(phrase: str, case: str) -> str:
+    words = phrase.split(" ")
     out = list(words)
     index = 0
     while index < len(words) and _is_adverb(words[index]):
@@ -190,15 +217,15 @@ def position_dative(position: str) -> str:
             if (next_noun is not None and _agrees(modifier, next_noun)) or (
                 next_modifier is not None
             ):
-                out[index] = _dative_word(word, modifier)
+                out[index] = _dative_word(word, modifier, case)
                 index += 1
                 continue
             if noun is None:
                 # a participle or adjective standing as the head: "Исполняющий обязанности"
-                out[index] = _dative_word(word, modifier)
+                out[index] = _dative_word(word, modifier, case)
                 break
         if noun is not None:
-            out[index] = _dative_word(word, noun)
+            out[index] = _dative_word(word, noun, case)
         break
     return " ".join(out)
 

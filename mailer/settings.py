@@ -7,12 +7,14 @@ output, logs or the journal by accident.
 from __future__ import annotations
 
 import ipaddress
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mailer.chars import line_unsafe
 from mailer.errors import ConfigError
 
 Security = Literal["none", "starttls", "tls"]
@@ -65,6 +67,58 @@ class Settings(BaseSettings):
     db: Path = Path("mailer.db")
     letters_dir: Path = Path("letters")
     replies_dir: Path = Path("replies")
+    # Where the details of an unexpected error and the --verbose transcript are written
+    log_dir: Path = Path("logs")
+    # The --verbose transcript on every run: SMTP and IMAP dialogue, the program's decisions
+    verbose: bool = False
+
+    @model_validator(mode="after")
+    def _one_line_values(self) -> Settings:
+        """Every value is one line without control characters: most go into a header or a
+        protocol line (a line break there starts a header or a command of its own), the rest
+        into documents, which cannot hold such characters either."""
+        for name, value in self:
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()  # checked, never echoed
+            if isinstance(value, Path):
+                value = str(value)
+            if isinstance(value, str):
+                bad = line_unsafe(value)
+                if bad:
+                    raise ValueError(f"MAILER_{name.upper()}: недопустимый символ ({bad})")
+        return self
+
+    @field_validator("smtp_ca_file", "imap_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if str(value) in ("", "."):
+            raise ValueError("пустое значение: укажите файл сертификата (PEM) или уберите строку")
+        if not value.exists():
+            raise ValueError(f"файла {value} нет")
+        if not value.is_file():
+            raise ValueError(f"{value} не файл (это папка?): нужен файл сертификата (PEM)")
+        try:
+            with value.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            raise ValueError(f"файл {value} не читается: {exc.strerror}") from None
+        return value
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # an empty line in .env: not set (the organization's address is used)
+        if line_unsafe(value):
+            return value  # named by the check of all values, which runs after this one
+        _, address = parseaddr(value)
+        if "@" not in address:
+            raise ValueError(
+                f"«{value}» не похоже на адрес электронной почты (нужно: адрес или Имя <адрес>)"
+            )
+        return value
 
     @property
     def smtp_port_effective(self) -> int:
@@ -121,12 +175,28 @@ def load_settings(env_file: Path | None = None) -> Settings:
         if env_file is not None:
             return Settings(_env_file=env_file)  # type: ignore[call-arg]
         return Settings()
+    except UnicodeDecodeError as exc:
+        where = env_file or Path(".env")
+        raise ConfigError(
+            f"Файл настроек {where} не в кодировке UTF-8 (байт 0x{exc.object[exc.start]:02X} "
+            f"в позиции {exc.start}).",
+            hint="Сохраните его в UTF-8 (в Блокноте: «Сохранить как», кодировка UTF-8).",
+        ) from None
+    except OSError as exc:
+        from mailer.system_ru import file_problem
+
+        raise ConfigError(
+            f"Файл настроек {env_file or '.env'} не читается: {file_problem(exc)}."
+        ) from None
     except ValidationError as exc:
         from mailer.validation_ru import explain
 
         lines = []
         for err in exc.errors():
             name = "MAILER_" + "_".join(str(p) for p in err["loc"]).upper()
+            if not err["loc"]:  # a check of several values names the setting itself
+                lines.append(f"  {explain(err)}")
+                continue
             lines.append(f"  {name}: {explain(err, show_input='PASSWORD' not in name)}")
         raise ConfigError(
             "Настройки программы заданы неверно:\n" + "\n".join(lines),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import re
 import ssl
 import time
@@ -23,6 +24,8 @@ from mailer.errors import ServerError
 from mailer.settings import Settings
 from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
+
+log = logging.getLogger("mailer.smtp")
 
 # Answers by which relays say "too many / too fast": slow down instead of failing anyone.
 TOO_MANY_CODES = frozenset({421, 451, 452})
@@ -58,7 +61,12 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
     settings.check_auth_is_safe()
     host, port = settings.smtp_host, settings.smtp_port_effective
     where = f"{host}:{port}"
-    client = aiosmtplib.SMTP(
+    client_class = aiosmtplib.SMTP
+    if log.isEnabledFor(logging.DEBUG):  # --verbose: the dialogue goes to the transcript
+        from mailer.transcript import LoggedSMTP
+
+        client_class = LoggedSMTP
+    client = client_class(
         hostname=host,
         port=port,
         use_tls=settings.smtp_security == "tls",
@@ -204,8 +212,12 @@ async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse
     data(). Sending DATA ourselves also tells a connection lost before the 354 (the letter
     never left: retried) from one lost after it (the outcome is unknown)."""
     protocol = client.protocol
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("C: DATA и текст письма, %s байт", len(data))
     if protocol is None or not wire_ready(data):
-        return await client.data(data)
+        response = await client.data(data)
+        log.debug("S: %s %s", response.code, response.message)
+        return response
     try:
         start = await client.execute_command(b"DATA")
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
@@ -218,6 +230,7 @@ async def _data(client: aiosmtplib.SMTP, data: bytes) -> aiosmtplib.SMTPResponse
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
         client.close()  # as data() does: the conversation is out of step
         raise
+    log.debug("S: %s %s", response.code, response.message)
     if response.code != 250:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
     return response

@@ -14,6 +14,7 @@ from docx.shared import Mm, Pt
 from mailer.docx import DocxLetter, read_docx_text
 from mailer.letter import load_letter
 from mailer.text import Block
+from mailer.typography import plain
 
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 BLOCKS = [
@@ -60,13 +61,15 @@ def test_margins_and_font_sizes() -> None:
     for run in runs:
         if run.text.strip():
             sizes.add(run.font.size or normal.font.size)
-    assert sizes <= {Pt(12), Pt(14)}
+    # 14 the text, 12 the letterhead; smaller: the electronic-signature mark (10 and its
+    # title 11) and the executor mark (11), as GOST R 7.0.97 allows
+    assert sizes <= {Pt(10), Pt(11), Pt(12), Pt(14)}
     body = [p for p in document.paragraphs if p.text == "Первый абзац."]
     assert len(body) == 1
 
 
 def test_every_requisite_is_there_in_order() -> None:
-    lines = [line for line in read_docx_text(build()) if line.strip()]
+    lines = [plain(line) for line in read_docx_text(build()) if line.strip()]
     expected = [
         "УПРАВЛЕНИЕ",
         "ЭКОНОМИЧЕСКОГО РАЗВИТИЯ",
@@ -121,8 +124,10 @@ def test_an_office_blank_keeps_its_letterhead(tmp_path: Path) -> None:
     org.write_text(org.read_text(encoding="utf-8") + '\nblank = "blank.docx"\n', encoding="utf-8")
 
     document = docx.Document(io.BytesIO(build(tmp_path / "letters")))
-    header = document.sections[0].header.paragraphs[0]
+    # the blank's letterhead on the first page; page numbers on the others
+    header = document.sections[0].first_page_header.paragraphs[0]
     assert header.text == "ГЕРБ · БЛАНК УПРАВЛЕНИЯ"
+    assert document.sections[0].header.paragraphs[0].text == "2"
     # the styles the blank's own parts use survive the slimming of styles.xml
     assert header.style is not None
     assert header.style.name == "Header"
@@ -168,3 +173,26 @@ def test_the_package_carries_only_what_the_letter_uses() -> None:
             assert part in names, part
     normal = docx.Document(io.BytesIO(data)).styles["Normal"].element
     assert normal.xpath("string(w:rPr/w:lang/@w:val)") == "ru-RU"  # Russian spell-checking
+
+
+def test_the_mark_is_the_callers_to_give_or_leave_out() -> None:
+    """One value decides the signature block's form: the mark's data, or None."""
+    import datetime as dt
+
+    from mailer.letter import SignatureMark
+
+    letter = load_letter("quality-week", LETTERS)
+    without = DocxLetter(letter, mark=None).fill("A", "B", BLOCKS)
+    lines = [plain(line) for line in read_docx_text(without) if line.strip()]
+    assert "ДОКУМЕНТ ПОДПИСАН" not in lines
+    assert lines[lines.index("Начальник управления") + 1] == "К.В. Дождиков"
+    other = SignatureMark(
+        certificate="01F2",
+        owner="Иванов Иван Иванович",
+        valid_from=dt.date(2023, 1, 1),
+        valid_to=dt.date(2024, 1, 1),
+    )
+    signed = read_docx_text(DocxLetter(letter, mark=other).fill("A", "B", BLOCKS))
+    assert "Сертификат 01F2" in signed
+    assert "Владелец Иванов Иван Иванович" in signed
+    assert "Сертификат 00ABC20116D53890C647B5F348EF27298C" not in signed

@@ -37,7 +37,7 @@ def test_a_newer_journal_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(JournalError, match="не открывается"):
+    with pytest.raises(JournalError, match="журнал повреждён"):
         Journal(path)
 
 

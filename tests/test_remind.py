@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sqlite3
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from mailer.docx import read_docx_text
+from mailer.russian import date_words
+from mailer.workdays import add_working_days
 from tests.conftest import parse_strict, run
 from tests.imap_server import Dovecot
 from tests.mail_corpus import bounce, reply
@@ -110,12 +113,19 @@ def test_remind_reaches_exactly_the_non_responders(
     )
     reminder_docx = next(volovo.iter_attachments()).get_content()
     lines = read_docx_text(reminder_docx)
-    assert f"Напоминание к письму от 12.10.2023 № {REG}" in lines
+    assert f"О представлении информации\nпо письму от 12.10.2023 № {REG}" in lines
+    assert "___________ № _______________" in lines  # to be registered: no date, no number
+    assert f"Приложение: письмо от 12.10.2023 № {REG} «О Всемирной неделе качества», в 1 экз." in (
+        lines
+    )
+    new_deadline = date_words(add_working_days(dt.date.today(), 5))
+    assert any(f"в срок до {new_deadline} ответным письмом" in line for line in lines)
+    assert not any("кратчайший" in line for line in lines)
     assert "Главе Воловского муниципального округа\nВ.Т. Черных" in lines
     assert any(line.startswith("Напоминаем, что письмом от 12.10.2023") for line in lines)
     text = volovo.get_body(("plain",))
     assert text is not None
-    assert "Срок представления информации истек" in text.get_content()
+    assert "Этот срок истек. По состоянию на" in text.get_content()
 
     status = run(["status", "quality-week", "--format", "json"])
     import json
@@ -208,7 +218,7 @@ def test_dry_run_writes_the_reminders_and_sends_nothing(
     assert "ничего не отправлено" in result.output
     folder = workdir / "preview" / "quality-week-напоминания"
     assert len(list(folder.glob("*.eml"))) == 20
-    assert "Напоминание к письму" in (folder / "index.html").read_text(encoding="utf-8")
+    assert "О представлении информации" in (folder / "index.html").read_text(encoding="utf-8")
     assert reminders_received(smtp_server) == []
     with sqlite3.connect(workdir / "journal.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (0,)

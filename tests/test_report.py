@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import docx
 import openpyxl
 
+from mailer.typography import plain
 from tests.conftest import run
 from tests.mail_corpus import bounce, parse, reply
 from tests.smtp_server import SmtpServer
@@ -86,28 +88,69 @@ def test_report_writes_the_summary_and_the_reference(
     }
     assert fills["gryazi"].endswith("C6EFCE")  # answered: green
     assert fills["volovo"].endswith("FFC7CE")  # overdue: red
+    # printed landscape, one page wide, the header row on every page; frozen and filtered
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0
+    fit = sheet.sheet_properties.pageSetUpPr
+    assert fit is not None
+    assert fit.fitToPage
+    assert sheet.print_title_rows == f"${header + 1}:${header + 1}"
+    assert sheet.freeze_panes == f"A{header + 2}"
+    assert sheet.auto_filter.ref == f"A{header + 1}:K{header + 21}"
+    # dates are dates, shown as dates; no "г.."
+    sent_at = sheet.cell(header + 2, 5)
+    assert isinstance(sent_at.value, dt.datetime)
+    assert sent_at.number_format == "DD.MM.YYYY HH:MM"
+    assert isinstance(by_id["gryazi"][6], dt.datetime)
+    assert by_id["volovo"][6] is None
+    assert not any("г.." in str(value) for row in rows for value in row)
+    assert rows[1][0] == "Срок ответа: 20 ноября 2023 г. По состоянию на " + (
+        dt.date.today().strftime("%d.%m.%Y") + "."
+    )
+    # every column as wide as its longest value (up to a wrap), its header's words whole
+    for index, title in enumerate(rows[header], start=1):
+        width = sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width
+        values = [
+            str(r[index - 1] or "") for r in body if not isinstance(r[index - 1], dt.datetime)
+        ]
+        longest = max([len(w) for w in str(title).split()] + [min(len(v), 48) for v in values])
+        assert width >= longest, (title, width, longest)
     totals = {row[1]: row[2] for row in rows[header + 21 :] if row[1]}
     assert totals["Ответили"] == 2
     assert totals["Срок истёк"] == 17
     assert totals["Не доставлено"] == 1
 
     document = docx.Document(str(reference))
-    text = "\n".join(p.text for p in document.paragraphs)
-    assert "СПРАВКА" in text
-    assert f"об исполнении письма от 12.10.2023 № {REG}" in text
-    assert "Письмо направлено 20 адресатам со сроком ответа до 20 ноября 2023 г." in text
-    assert "Ответили: 2. Не ответили: 17, из них срок истёк: 17. Не доставлено: 1." in text
+    text = plain("\n".join(p.text for p in document.paragraphs))
+    assert "УПРАВЛЕНИЕ\nЭКОНОМИЧЕСКОГО РАЗВИТИЯ\nЛИПЕЦКОЙ ОБЛАСТИ" in text
+    assert "СПРАВКА\n___________ № _______________" in text
+    assert f"Об исполнении письма от 12.10.2023 № {REG}\n«О Всемирной неделе качества»" in text
+    assert (
+        f"Письмо от 12.10.2023 № {REG} «О Всемирной неделе качества» направлено 20 адресатам "
+        "со сроком ответа до 20 ноября 2023 г. По состоянию на "
+    ) in text
+    assert "ответы поступили от 2 адресатов." in text
+    assert "Не ответили 17 адресатов, срок ответа истек у 17 адресатов." in text
+    assert "Письмо не доставлено 1 адресату" in text
+    assert "г.." not in text
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == [
+    assert [plain(c.text) for c in table.rows[0].cells] == [
         "№",
         "Адресат",
-        "Ответ",
+        "Отправлено",
+        "Ответ (вх. № и дата)",
         "Напоминаний",
         "Состояние",
     ]
     assert len(table.rows) == 21
     gryazi = next(r for r in table.rows if r.cells[1].text == "Грязинский муниципальный округ")
-    assert gryazi.cells[4].text == "ответил"
+    assert gryazi.cells[5].text == "ответил"
+    assert gryazi.cells[3].text.startswith("от ")  # the reply's own date
+    # signed by the executor's head, as letter.toml's [executor.head] says
+    signature = [plain(c.text) for c in document.tables[1].rows[0].cells]
+    assert signature[0] == "Начальник отдела"
+    assert "О.В. Ильина" in signature
 
     # a second report never overwrites the first
     assert run(["report", "quality-week"]).exit_code == 0

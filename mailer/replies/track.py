@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class TrackSummary:
     already_recorded: int = 0
     review: list[ReplyRecord] = field(default_factory=list)
     recipients: dict[int, Delivery] = field(default_factory=dict)
+
+
+log = logging.getLogger("mailer.track")
 
 
 def _sent_letter(settings: Settings, letter_name: str, journal: Journal) -> Letter:
@@ -83,6 +87,17 @@ def _record(
 ) -> None:
     incoming = parse_incoming(data)
     for match in matcher.match(incoming):
+        # the --verbose transcript: what each message was taken for, and why (its text is
+        # someone else's: written with repr, never as terminal control sequences)
+        log.info(
+            "%s от %r %r: %s (получатель %s; %s)",
+            incoming.message_id,
+            incoming.sender,
+            incoming.subject,
+            match.kind,
+            match.delivery.recipient_id if match.delivery else "не определён",
+            match.matched_by or match.detail or "",
+        )
         if match.kind == "unrelated" or match.letter != letter.key:
             continue
         if journal.has_reply(letter.key, incoming.message_id):

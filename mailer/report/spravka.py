@@ -1,89 +1,234 @@
-"""The control report ("справка") in the office's form, as a DOCX."""
+"""The control report ("справка") in the office's form, as a DOCX: the organization, the date
+and number to fill in, a title naming the letter, the facts in sentences, a table of the
+recipients whose header repeats on every page, the signatory and the executor mark. The page is
+the letter's (mailer.layout)."""
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from mailer.report.words import deadline_note, local_time, plain_state
+from mailer import layout
+from mailer.report.words import plain_state
 from mailer.russian import date_numeric, date_words, plural
-from mailer.status import LetterStatus
+from mailer.signature_block import add_signature_block
+from mailer.status import LetterStatus, StatusRow
+from mailer.typography import typeset
+
+TABLE_PT = 12
+HEADERS = ("№", "Адресат", "Отправлено", "Ответ (вх. № и дата)", "Напоминаний", "Состояние")
+NO_ANSWER = "—"
+CELL_PADDING_MM = 2 * 1.9 + 1  # Word's and LibreOffice's default cell margins, and some air
+# "вх. № 01-12/3456 от 20.10.2023" in a hand mark's note, until the journal keeps them apart
+_INCOMING = re.compile(
+    r"(?:вх\.?\s*)?№\s*(?P<number>[^\s,;]+)(?:\s*от\s*(?P<date>\d{2}\.\d{2}\.\d{4}))?",
+    re.IGNORECASE,
+)
+
+
+def _day(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%d.%m.%Y")
+    except ValueError:
+        return stamp
+
+
+def incoming(row: StatusRow) -> str:
+    """The answer's incoming registration: "вх. № … от …", or its date alone.
+
+    The journal keeps the incoming number of a hand mark in its note for now; a row that
+    carries ``incoming_number`` and ``incoming_date`` of its own is read first."""
+    if row.state != "replied":
+        return NO_ANSWER
+    number = getattr(row, "incoming_number", None)
+    date = getattr(row, "incoming_date", None)
+    if not number and row.note:
+        found = _INCOMING.search(row.note)
+        if found:
+            number, date = found["number"], found["date"] or date
+    day = date if isinstance(date, str) and re.fullmatch(r"\d{2}\.\d{2}\.\d{4}", date) else None
+    day = day or _day(date if isinstance(date, str) else None) or _day(row.replied_at)
+    return f"вх. № {number} от {day}" if number else f"от {day}"
+
+
+def facts(status: LetterStatus) -> list[str]:
+    """The report's text: full sentences, agreeing with their numbers."""
+    letter = status.letter
+    s = letter.settings
+    reg = s.registration
+    t = status.totals()
+    first = (
+        f"Письмо от {date_numeric(reg.date)} № {reg.number} «{s.subject}» направлено "
+        f"{plural(t['sent'], 'адресату', 'адресатам', 'адресатам')}"
+    )
+    if letter.deadline:
+        first += f" со сроком ответа до {date_words(letter.deadline)}"
+    sentences = [_sentence(first)]
+    if t["not_sent"]:
+        sentences.append(
+            f"Не отправлено {plural(t['not_sent'], 'письмо', 'письма', 'писем')} из "
+            f"{t['recipients']}."
+        )
+    if t["replied"]:
+        sentences.append(
+            f"По состоянию на {date_numeric(status.today)} ответы поступили от "
+            f"{plural(t['replied'], 'адресата', 'адресатов', 'адресатов')}."
+        )
+    else:
+        sentences.append(f"По состоянию на {date_numeric(status.today)} ответы не поступили.")
+    if t["not_replied"]:
+        verb = "Не ответил" if _singular(t["not_replied"]) else "Не ответили"
+        line = f"{verb} {plural(t['not_replied'], 'адресат', 'адресата', 'адресатов')}"
+        if t["overdue"]:
+            overdue = plural(t["overdue"], "адресата", "адресатов", "адресатов")
+            line += f", срок ответа истек у {overdue}"
+        sentences.append(_sentence(line))
+    if t["bounced"]:
+        sentences.append(
+            "Письмо не доставлено "
+            f"{plural(t['bounced'], 'адресату', 'адресатам', 'адресатам')}: "
+            "почтовый сервер получателя вернул его."
+        )
+    if t["reminders"]:
+        sentences.append(
+            f"Направлено {plural(t['reminders'], 'напоминание', 'напоминания', 'напоминаний')}."
+        )
+    else:
+        sentences.append("Напоминания не направлялись.")
+    return [
+        " ".join(sentences[:2]),
+        " ".join(sentences[2:]),
+        "Сведения по каждому адресату приведены в таблице.",
+    ]
+
+
+def _sentence(text: str) -> str:
+    """A sentence's full stop, not doubled after "г." ("до 20 ноября 2023 г.")."""
+    return text if text.endswith(".") else text + "."
+
+
+def _singular(count: int) -> bool:
+    return count % 10 == 1 and count % 100 != 11
+
+
+def _rows(status: LetterStatus) -> list[tuple[str, ...]]:
+    return [
+        (
+            str(number),
+            row.organization or row.id,
+            _day(row.sent_at),
+            incoming(row),
+            str(row.reminders),
+            plain_state(row),
+        )
+        for number, row in enumerate(status.rows, start=1)
+    ]
+
+
+def column_widths(rows: Sequence[Sequence[str]]) -> list[float]:
+    """Each column as wide as its longest word (header in bold), so that no word breaks; the
+    addressee's column takes what is left."""
+    widths = []
+    for index, header in enumerate(HEADERS):
+        words = header.split() + [w for row in rows for w in typeset(row[index]).split(" ")]
+        longest = max(layout.text_width_mm(word, TABLE_PT) for word in words)
+        widths.append(longest * 1.1 + CELL_PADDING_MM)  # headers are bold
+    widths[1] = max(layout.TEXT_WIDTH_MM - (sum(widths) - widths[1]), widths[1])
+    scale = layout.TEXT_WIDTH_MM / sum(widths)
+    return [width * min(scale, 1.0) for width in widths]
+
+
+def _table(document: Any, rows: list[tuple[str, ...]]) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    table = document.add_table(rows=1, cols=len(HEADERS))
+    table.style = "Table Grid"
+    table.autofit = False
+    header = table.rows[0]
+    header_properties = header._tr.get_or_add_trPr()
+    for tag in ("cantSplit", "tblHeader"):  # whole, and repeated at the top of every page
+        header_properties.append(OxmlElement(f"w:{tag}"))
+    for cell, title in zip(header.cells, HEADERS, strict=True):
+        layout.cell_paragraph(cell, title, size=TABLE_PT, bold=True, align="center", first=True)
+    for values in rows:
+        row = table.add_row()
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
+            align = "left" if index in (1, 3, 5) else "center"
+            layout.cell_paragraph(cell, value, size=TABLE_PT, align=align, first=True)
+    for index, width in enumerate(column_widths(rows)):
+        table.columns[index].width = layout.mm(width)
+        for cell in table.columns[index].cells:
+            cell.width = layout.mm(width)
+    layout_element = OxmlElement("w:tblLayout")
+    layout_element.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout_element)
 
 
 def spravka_docx(status: LetterStatus) -> bytes:
     """The control report ("справка") in the office's form."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
     letter = status.letter
     s = letter.settings
-    totals = status.totals()
+    reg = s.registration
     document = docx.Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin, section.right_margin = Mm(25), Mm(10)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    normal = document.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(14)
-    normal.paragraph_format.space_after = Pt(0)
+    layout.set_up_page(document)
 
-    def centered(text: str, bold: bool = False) -> None:
-        paragraph = document.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run(text).bold = bold
+    def paragraph(text: str, *, bold: bool = False, size: int = layout.TEXT_PT) -> Any:
+        made = document.add_paragraph()
+        run = made.add_run(typeset(text))
+        run.bold = bold
+        run.font.size = Pt(size)
+        return made
 
-    centered("СПРАВКА", bold=True)
-    centered(
-        f"об исполнении письма от {date_numeric(s.registration.date)} № {s.registration.number}"
+    for line in letter.organization.name_lines:
+        paragraph(line, bold=True, size=layout.SMALL_PT).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph()
+    paragraph("СПРАВКА", bold=True)
+    paragraph("___________ № _______________")  # the date and number, filled in at registration
+    document.add_paragraph()
+    title = paragraph(
+        f"Об исполнении письма от {date_numeric(reg.date)} № {reg.number}\n«{s.subject}»",
+        bold=True,
     )
-    centered(f"«{s.subject}»")
-    centered(f"по состоянию на {date_numeric(status.today)}")
+    layout.no_hyphenation(title._p)
+    layout.keep_with_next(title._p)
     document.add_paragraph()
-    summary = (
-        f"Письмо направлено {plural(totals['sent'], 'адресату', 'адресатам', 'адресатам')}"
-        + (f" со сроком ответа до {date_words(letter.deadline)}" if letter.deadline else "")
-        + f". Ответили: {totals['replied']}. Не ответили: {totals['not_replied']}"
-        + (f", из них срок истёк: {totals['overdue']}" if letter.deadline else "")
-        + f". Не доставлено: {totals['bounced']}. Направлено напоминаний: {totals['reminders']}."
+    for text in facts(status):
+        made = paragraph(text)
+        made.paragraph_format.first_line_indent = layout.mm(12.5)
+        made.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    document.add_paragraph()
+    _table(document, _rows(status))
+    document.add_paragraph()
+    closing = paragraph(
+        f"Справка составлена по журналу рассылки на {date_numeric(status.today)}: ответы, "
+        "поступившие позже, в ней не учтены."
     )
-    paragraph = document.add_paragraph(summary.replace("г..", "г."))
-    paragraph.paragraph_format.first_line_indent = Mm(12.5)
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    document.add_paragraph()
-
-    table = document.add_table(rows=1, cols=5)
-    table.style = "Table Grid"
-    for cell, title in zip(
-        table.rows[0].cells, ("№", "Адресат", "Ответ", "Напоминаний", "Состояние"), strict=True
-    ):
-        cell.text = title
-        cell.paragraphs[0].runs[0].bold = True
-    for number, row in enumerate(status.rows, start=1):
-        cells = table.add_row().cells
-        values = (
-            str(number),
-            row.organization or row.id,
-            local_time(row.replied_at)[:10],
-            str(row.reminders),
-            plain_state(row) + (f" ({deadline_note(row)})" if row.overdue else ""),
-        )
-        for cell, value in zip(cells, values, strict=True):
-            cell.text = value
-    widths = (Mm(12), Mm(75), Mm(28), Mm(25), Mm(35))
-    table.autofit = False
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = width  # LibreOffice reads the grid, Word the cells: set both
-    for table_row in table.rows:
-        for cell, width in zip(table_row.cells, widths, strict=True):
-            cell.width = width
-            for run in cell.paragraphs[0].runs:
-                run.font.size = Pt(12)
-    document.add_paragraph()
-    document.add_paragraph()
+    closing.paragraph_format.first_line_indent = layout.mm(12.5)
+    closing.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    layout.keep_with_next(closing._p)
+    for _ in range(2):
+        layout.keep_with_next(document.add_paragraph()._p)
+    signatory = letter.report_signatory
     executor = s.executor
-    for line in (executor.name, executor.phone):
-        document.add_paragraph().add_run(line).font.size = Pt(12)
+    add_signature_block(
+        document,
+        signatory.position,
+        signatory.name,
+        None,
+        [executor.name, executor.phone, executor.email or ""],
+    )
+    layout.end_of_document(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from mailer.files import write_new_file
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
     deadline_note,
-    local_time,
     plain_state,
 )
 from mailer.russian import date_numeric, date_words
@@ -43,7 +44,8 @@ def workbook(status: LetterStatus) -> bytes:
     sheet.title = "Сводка"
     sheet.append([f"{letter.settings.subject}, {letter.registration_label}"])
     sheet["A1"].font = Font(bold=True, size=13)
-    deadline = f"Срок ответа: {date_words(letter.deadline)}. " if letter.deadline else ""
+    # date_words ends in "г.": the sentence's full stop is not doubled
+    deadline = f"Срок ответа: {date_words(letter.deadline)} " if letter.deadline else ""
     sheet.append([f"{deadline}По состоянию на {date_numeric(status.today)}."])
     sheet.append([])
     sheet.append(list(HEADERS))
@@ -61,9 +63,9 @@ def workbook(status: LetterStatus) -> bytes:
                 row.organization or row.id,
                 row.id,
                 row.email,
-                local_time(row.sent_at),
+                _local_datetime(row.sent_at),
                 row.reminders,
-                local_time(row.replied_at),
+                _local_datetime(row.replied_at),
                 MATCHED_BY.get(row.matched_by or "", row.matched_by or ""),
                 plain_state(row),
                 deadline_note(row),
@@ -86,14 +88,64 @@ def workbook(status: LetterStatus) -> bytes:
     for key, value in status.totals().items():
         sheet.append(["", TOTAL_TITLES[key], value])
         sheet.cell(sheet.max_row, 2).font = Font(bold=True)
-    widths = (5, 42, 14, 32, 17, 13, 17, 26, 18, 22, 40)
-    for index, width in enumerate(widths, start=1):
+    last_row = header_row + len(status.rows)
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    for cells in sheet.iter_rows(header_row + 1, last_row):
+        for cell in cells:
+            cell.alignment = wrapped
+    for column in (5, 7):  # real dates, shown the Russian way
+        for (cell,) in sheet.iter_rows(header_row + 1, last_row, column, column):
+            cell.number_format = DATE_FORMAT
+    for index, width in enumerate(_widths(sheet, header_row, last_row), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.auto_filter.ref = f"A{header_row}:K{header_row + len(status.rows)}"
+    sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADERS))}{last_row}"
+    _print_setup(sheet, header_row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+DATE_FORMAT = "DD.MM.YYYY HH:MM"
+MAX_WIDTH = 48  # characters; longer text wraps
+
+
+def _local_datetime(stamp: str | None) -> datetime | None:
+    """The journal's UTC stamp as this office's clock time (Excel keeps no time zone)."""
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp).astimezone().replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _widths(sheet: Any, header_row: int, last_row: int) -> list[float]:
+    """Each column as wide as its longest value (a date as its format), within MAX_WIDTH; a
+    header wider than its values wraps onto two lines."""
+    widths = []
+    for index, title in enumerate(HEADERS, start=1):
+        longest = max((len(word) for word in title.split()), default=4)
+        for (cell,) in sheet.iter_rows(header_row + 1, last_row, index, index):
+            value = cell.value
+            size = len(DATE_FORMAT) if isinstance(value, datetime) else len(str(value or ""))
+            longest = max(longest, size)
+        widths.append(min(longest, MAX_WIDTH) + 2.5)
+    return widths
+
+
+def _print_setup(sheet: Any, header_row: int) -> None:
+    """Landscape A4, one page wide and as many long as needed, the header row on each page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_options.gridLines = False
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.oddFooter.center.text = "&P из &N"
 
 
 def write_status_xlsx(status: LetterStatus, path: Path) -> Path:

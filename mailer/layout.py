@@ -1,0 +1,254 @@
+"""The page of the office's documents (GOST R 7.0.97-2025), shared by the letter, the reminder
+and the справка: A4 and its margins, Times New Roman 14 in Russian with hyphenation, page numbers
+from page 2 centred in the top margin, paragraphs that keep together. The signature block and
+the executor mark are in mailer.signature_block.
+
+Everything here works on a python-docx Document while a skeleton is built, once per run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from mailer.typography import typeset
+
+FONT = "Times New Roman"
+TEXT_PT = 14
+SMALL_PT = 12
+# The executor mark may be set smaller than the text (GOST R 7.0.97-2025, 5.1).
+EXECUTOR_PT = 11
+# GOST R 7.0.97: at least 20 mm left, top and bottom, 10 mm right.
+MARGINS_MM = {"left": 25, "right": 10, "top": 20, "bottom": 20}
+HEADER_DISTANCE_MM = 10
+PAGE_WIDTH_MM = 210
+PAGE_HEIGHT_MM = 297
+TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
+FIRST_LINE_INDENT_TWIPS = 709  # 1.25 cm, the paragraph indent of Russian office documents
+LANGUAGE = "ru-RU"
+# Times New Roman's advance widths in em, by kind of character: enough to size a column
+_EM = {"digit": 0.5, "upper": 0.7, "lower": 0.52, "space": 0.25}
+PT_MM = 25.4 / 72
+
+
+def text_width_mm(text: str, points: float) -> float:
+    """A generous estimate of a line's width in Times New Roman (Liberation Serif)."""
+    ems = 0.0
+    for char in text:
+        kind = (
+            "digit"
+            if char.isdigit()
+            else "space"
+            if char.isspace()
+            else "upper"
+            if char.isupper()
+            else "lower"
+        )
+        ems += _EM[kind]
+    return ems * points * PT_MM
+
+
+def mm(value: float) -> Any:
+    from docx.shared import Mm
+
+    return Mm(value)
+
+
+def w_element(tag: str, **attributes: str) -> Any:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    element = OxmlElement(f"w:{tag}")
+    for name, value in attributes.items():
+        element.set(qn(f"w:{name}"), value)
+    return element
+
+
+def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
+    """A4, the margins, the Normal style in Russian, hyphenation, and page numbers."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    section = document.sections[0]
+    section.page_width = mm(PAGE_WIDTH_MM)
+    section.page_height = mm(PAGE_HEIGHT_MM)
+    for side, minimum in MARGINS_MM.items():
+        attribute = f"{side}_margin"
+        current = getattr(section, attribute)
+        if not keep_wider_margins or current is None or current < mm(minimum):
+            setattr(section, attribute, mm(minimum))
+    section.header_distance = mm(HEADER_DISTANCE_MM)
+
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(TEXT_PT)
+    paragraph_format = normal.paragraph_format
+    paragraph_format.space_before = Pt(0)
+    paragraph_format.space_after = Pt(0)
+    paragraph_format.line_spacing = 1.0
+    paragraph_format.widow_control = True
+    run_properties = normal.element.get_or_add_rPr()
+    fonts = run_properties.get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), FONT)
+    fonts.set(qn("w:cs"), FONT)
+    # python-docx's template says en-US: Word would check Russian spelling as English, and
+    # neither Word nor LibreOffice would hyphenate Russian words
+    for old in run_properties.findall(qn("w:lang")):
+        run_properties.remove(old)
+    run_properties.append(w_element("lang", val=LANGUAGE, eastAsia=LANGUAGE, bidi=LANGUAGE))
+    _language_everywhere(document)
+    _hyphenation(document)
+    _page_numbers(section)
+
+
+def _language_everywhere(document: Any) -> None:
+    """Every style that names a language names Russian (the template's Table Grid, Header…)."""
+    from docx.oxml.ns import qn
+
+    for element in document.styles.element.iter(qn("w:lang")):
+        for attribute in ("val", "eastAsia", "bidi"):
+            if element.get(qn(f"w:{attribute}")) is not None:
+                element.set(qn(f"w:{attribute}"), LANGUAGE)
+
+
+def _hyphenation(document: Any) -> None:
+    from docx.oxml.ns import qn
+
+    settings = document.settings.element
+    for tag in ("autoHyphenation", "consecutiveHyphenLimit", "hyphenationZone"):
+        for old in settings.findall(qn(f"w:{tag}")):
+            settings.remove(old)
+    # schema order: these follow w:defaultTabStop when there is one
+    anchor = settings.find(qn("w:defaultTabStop"))
+    elements = [
+        w_element("autoHyphenation"),
+        w_element("consecutiveHyphenLimit", val="2"),
+        w_element("hyphenationZone", val="357"),
+    ]
+    if anchor is not None:
+        for element in reversed(elements):
+            anchor.addnext(element)
+    else:
+        for element in reversed(elements):
+            settings.insert(0, element)
+
+
+def _page_field_paragraph(paragraph: Any) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for text, kind in (("", "begin"), (" PAGE ", None), ("", "separate"), ("2", None), ("", "end")):
+        run = w_element("r")
+        run_pr = w_element("rPr")
+        size = str(TEXT_PT * 2)
+        run_pr.append(w_element("sz", val=size))
+        run.append(run_pr)
+        if kind is not None:
+            run.append(w_element("fldChar", fldCharType=kind))
+        elif text.startswith(" "):
+            instruction = w_element("instrText")
+            instruction.text = text
+            instruction.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            run.append(instruction)
+        else:
+            value = w_element("t")
+            value.text = text
+            run.append(value)
+        paragraph._p.append(run)
+
+
+def _page_numbers(section: Any) -> None:
+    """Page numbers from page 2, centred in the top margin; page 1 has a header of its own (an
+    office blank's letterhead moves there, so the blank still shows on the first page)."""
+    had_first = section.different_first_page_header_footer
+    section.different_first_page_header_footer = True
+    default = section.header
+    if not had_first and not default.is_linked_to_previous:
+        first = section.first_page_header
+        first.is_linked_to_previous = False
+        target = first._element
+        for child in list(target):
+            target.remove(child)
+        for child in default._element:
+            target.append(copy.deepcopy(child))
+    default.is_linked_to_previous = False
+    element = default._element
+    for child in list(element):
+        element.remove(child)
+    _page_field_paragraph(default.add_paragraph())
+
+
+def keep_with_next(paragraph_xml: Any) -> None:
+    """Mark a paragraph (its w:p) to stay on the page of the next one."""
+    from docx.oxml.ns import qn
+
+    properties = paragraph_xml.get_or_add_pPr()
+    if properties.find(qn("w:keepNext")) is None:
+        properties.insert(0, w_element("keepNext"))
+
+
+def borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
+    from docx.oxml.ns import qn
+
+    table = document.add_table(rows=1, cols=len(widths_mm))
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    borders = w_element("tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(w_element(edge, val="nil"))
+    tbl_pr.append(borders)
+    layout = tbl_pr.find(qn("w:tblLayout"))
+    if layout is None:
+        tbl_pr.append(w_element("tblLayout", type="fixed"))
+    # Word reads the cell widths, LibreOffice the grid: set both.
+    for column, cell, width in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
+        column.width = mm(width)
+        cell.width = mm(width)
+    return table
+
+
+def cell_paragraph(
+    cell: Any,
+    text: str,
+    *,
+    size: float = TEXT_PT,
+    bold: bool = False,
+    align: str = "left",
+    first: bool = False,
+) -> Any:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    }[align]
+    no_hyphenation(paragraph._p)
+    run = paragraph.add_run(typeset(text))
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    return paragraph
+
+
+def no_hyphenation(paragraph_xml: Any) -> None:
+    """Names, positions, addresses and titles are not hyphenated."""
+    properties = paragraph_xml.get_or_add_pPr()
+    properties.append(w_element("suppressAutoHyphens"))
+
+
+def end_of_document(document: Any) -> None:
+    """The paragraph Word wants after a final table: one point high and hidden, so that it
+    never needs a page of its own."""
+    from docx.shared import Pt
+
+    paragraph = document.add_paragraph()
+    properties = paragraph._p.get_or_add_pPr()
+    properties.append(w_element("spacing", before="0", after="0", line="20", lineRule="exact"))
+    mark_properties = w_element("rPr")
+    mark_properties.append(w_element("vanish"))
+    mark_properties.append(w_element("sz", val="2"))
+    properties.append(mark_properties)
+    paragraph.add_run().font.size = Pt(1)
