@@ -92,6 +92,8 @@ class SendProgress:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if error is not None and self.done == 0:
+            return  # nothing went (the server could not be reached): the error says it all
         if self.last_shown != self.done or self.done == 0:
             self.show(self.clock())
         if self.terminal:

@@ -256,3 +256,10 @@ def test_every_command_ends_with_what_comes_next(workdir: Path, smtp_server: Smt
         assert "\nДальше:\n" in result.output, (args, result.output)
         tail = result.output.split("\nДальше:\n")[-1]
         assert step in tail, (args, tail)
+
+
+def test_no_count_when_nothing_could_be_sent() -> None:
+    log = io.StringIO()
+    with pytest.raises(ConnectionRefusedError), SendProgress(4, log, terminal=True):
+        raise ConnectionRefusedError
+    assert log.getvalue() == ""
