@@ -7,15 +7,19 @@ Sending is a stream: a bounded queue between building messages and a few SMTP co
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 import logging
 import mimetypes
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mailer.docx import DocxLetter
-from mailer.errors import LetterError
-from mailer.journal import Journal
+from mailer.errors import InputError, LetterError
+from mailer.journal import Delivery, Journal, ReplyRecord
 from mailer.letter import Letter, load_letter
 from mailer.message import (
     DOCX_TYPE,
@@ -26,8 +30,20 @@ from mailer.message import (
     parse_sender,
 )
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
+from mailer.outcome import undelivered
 from mailer.recipients import Recipient, RecipientList, load_recipients
-from mailer.render import RenderedLetter, Renderer
+from mailer.record import (
+    WENT_OUT,
+    as_recorded,
+    changes,
+    find_letter_key,
+    fingerprint,
+    letter_facts,
+    new_letter_key,
+    snapshot,
+)
+from mailer.render import RenderedLetter, Renderer, address
+from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.system_ru import file_problem
 
@@ -90,11 +106,18 @@ def _attachment(path: Path, name: str | None = None) -> Attachment:
 
 
 def prepare(
-    settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
+    settings: Settings,
+    letter_name: str,
+    recipients: Path | None,
+    *,
+    letter: Letter | None = None,
+    recipient_list: RecipientList | None = None,
+    sheet: str | None = None,
 ) -> Prepared:
-    """Load and check everything; raise before anything is written or sent."""
-    letter = load_letter(letter_name, settings.letters_dir)
-    recipient_list = load_recipients(recipients_path(letter, recipients), sheet)
+    """Load and check everything; raise before anything is written or sent. A letter already
+    identified in the journal, or the recipients of record, may be given instead."""
+    letter = letter or load_letter(letter_name, settings.letters_dir)
+    recipient_list = recipient_list or load_recipients(recipients_path(letter, recipients), sheet)
     renderer = Renderer(letter)
     renderer.check_all(recipient_list)
     document = DocxLetter(letter)
@@ -126,6 +149,20 @@ def prepare(
 OWED_STATES = ("pending", "failed")
 
 
+class LetterChanged(InputError):
+    """The letter was edited after it was sent to some: going on must be asked for."""
+
+    title = "Письмо изменилось после отправки"
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    recipient_id: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    bounced: bool  # every address the letter went to refused it
+
+
 @dataclass
 class SendPlan:
     prepared: Prepared
@@ -134,10 +171,27 @@ class SendPlan:
     uncertain: list[str]  # outcome unknown, not re-sent unless asked
     interrupted: list[str]  # left "sending" by a run that died: become uncertain
     resend_uncertain: bool
+    facts: dict[str, Any] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)  # since the version last sent
+    address_changes: list[AddressChange] = field(default_factory=list)
+    readdress: tuple[str, ...] = ()  # corrected addresses to send to, on purpose
+    deadline_warning: str | None = None
 
     @property
     def letter(self) -> Letter:
         return self.prepared.letter
+
+
+def deadline_warning(letter: Letter, today: dt.date | None = None) -> str | None:
+    """A letter whose reply deadline has passed on the day it is sent asks the impossible."""
+    today = today or dt.date.today()
+    if letter.deadline is None or letter.deadline >= today:
+        return None
+    return (
+        f"Внимание: срок ответа {date_numeric(letter.deadline)} уже прошёл "
+        f"(сегодня {date_numeric(today)}). Исправьте срок в letter.toml, если письмо ещё "
+        "не отправлялось."
+    )
 
 
 def plan_send(
@@ -146,32 +200,98 @@ def plan_send(
     recipients: Path | None = None,
     only: tuple[str, ...] = (),
     resend_uncertain: bool = False,
+    *,
+    new_version: bool = False,
+    readdress: tuple[str, ...] = (),
     sheet: str | None = None,
 ) -> SendPlan:
-    prepared = prepare(settings, letter_name, recipients, sheet)
+    letter = load_letter(letter_name, settings.letters_dir)
+    facts = letter_facts(letter)
+    known: dict[str, Delivery] = {}
+    records: list[ReplyRecord] = []
+    changed: list[str] = []
+    if settings.db.exists():
+        with Journal(settings.db, create=False) as journal:
+            key = find_letter_key(journal, letter) or new_letter_key(journal, letter)
+            known = journal.deliveries(key)
+            records = journal.replies(key)
+            versions = journal.letter_versions(key)
+            if versions and versions[-1][1] != fingerprint(facts):
+                changed = changes(json.loads(versions[-1][2]), facts)
+    else:
+        key = letter.key
+    if changed and not new_version and any(d.state in WENT_OUT for d in known.values()):
+        raise LetterChanged(
+            f"Письмо «{letter.key}» уже отправлялось, а с тех пор в нём изменилось:\n"
+            + "\n".join(f"  {line}" for line in changed),
+            hint="Если это исправленная редакция того же письма, отправьте её ключом "
+            "--new-version: журнал запомнит, кто какую редакцию получил. Если это другое "
+            "письмо, положите его в новую папку. Ничего не отправлено.",
+        )
+    prepared = prepare(
+        settings, letter_name, recipients, letter=as_recorded(letter, key), sheet=sheet
+    )
     chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
-    with Journal(settings.db) as journal:
-        known = journal.deliveries(prepared.letter.key)
-    to_send, sent, uncertain, interrupted = [], [], [], []
+    unknown = set(readdress) - {r.id for r in prepared.recipients}
+    if unknown:
+        raise InputError(
+            f"Для --new-address: получателей {', '.join(sorted(unknown))} нет в списке "
+            f"{prepared.recipients.path}."
+        )
+    plan = SendPlan(prepared, [], [], [], [], resend_uncertain, facts, changed)
+    plan.deadline_warning = deadline_warning(prepared.letter)
     for recipient in chosen:
         delivery = known.get(recipient.id)
         state = delivery.state if delivery else "pending"
+        moved = (
+            delivery is not None
+            and state not in OWED_STATES
+            and {e.lower() for e in delivery.emails} != {e.lower() for e in recipient.emails}
+        )
+        if moved and delivery is not None:
+            own = [r for r in records if r.delivery_id == delivery.id]
+            bounced = undelivered(delivery, own)
+            plan.address_changes.append(
+                AddressChange(recipient.id, delivery.emails, recipient.emails, bounced)
+            )
+            if recipient.id in readdress:
+                plan.readdress += (recipient.id,)
+                plan.to_send.append(recipient)
+                continue
         if state in OWED_STATES or (state in ("uncertain", "sending") and resend_uncertain):
-            to_send.append(recipient)
+            plan.to_send.append(recipient)
         elif state == "sending":
-            interrupted.append(recipient.id)
+            plan.interrupted.append(recipient.id)
         elif state == "uncertain":
-            uncertain.append(recipient.id)
+            plan.uncertain.append(recipient.id)
         else:
-            sent.append(recipient.id)
+            plan.already_sent.append(recipient.id)
+    not_moved = set(readdress) - set(plan.readdress)
+    if not_moved:
+        raise InputError(
+            f"Для --new-address: у получателей {', '.join(sorted(not_moved))} адрес в списке "
+            "тот же, что в журнале, или письмо им ещё не уходило. Ничего не отправлено."
+        )
     logging.getLogger("mailer.campaign").info(
-        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s",
+        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s; новые адреса: %s",
         prepared.letter.key,
-        [r.id for r in to_send],
-        sent,
-        uncertain + interrupted,
+        [r.id for r in plan.to_send],
+        plan.already_sent,
+        plan.uncertain + plan.interrupted,
+        list(plan.readdress),
     )
-    return SendPlan(prepared, to_send, sent, uncertain, interrupted, resend_uncertain)
+    return plan
+
+
+def _snapshots(prepared: Prepared) -> dict[str, str]:
+    out = {}
+    for recipient in prepared.recipients:
+        try:
+            addressing = address(recipient) if prepared.shared_docx is None else None
+        except InputError:
+            addressing = None
+        out[recipient.id] = snapshot(recipient, addressing)
+    return out
 
 
 def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> SendSummary:
@@ -180,17 +300,39 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
     with Journal(settings.db) as journal:
         journal.lock()
         reg = letter.settings.registration
-        journal.ensure_letter(letter.key, letter.settings.subject, reg.number, reg.date.isoformat())
-        recovered = journal.recover_interrupted(letter.key)
-        journal.ensure_deliveries(
+        journal.ensure_letter(
             letter.key,
-            ((r.id, r.emails) for r in plan.prepared.recipients),
-            lambda rid: new_message_id(plan.prepared.sender, rid),
+            letter.settings.subject,
+            reg.number,
+            reg.date.isoformat(),
+            str(letter.folder.resolve()),
         )
+        versions = journal.letter_versions(letter.key)
+        if versions and versions[-1][1] == fingerprint(plan.facts):
+            version = versions[-1][0]
+        else:
+            facts = json.dumps(plan.facts, ensure_ascii=False, sort_keys=True)
+            version = journal.add_letter_version(letter.key, fingerprint(plan.facts), facts)
+        recovered = journal.recover_interrupted(letter.key)
+        snapshots = _snapshots(plan.prepared)
+        make_id = functools.partial(new_message_id, plan.prepared.sender)
+        journal.ensure_deliveries(
+            letter.key, ((r.id, r.emails) for r in plan.prepared.recipients), make_id, snapshots
+        )
+        known = journal.deliveries(letter.key)
+        for recipient in plan.to_send:
+            if recipient.id in plan.readdress and known[recipient.id].state not in OWED_STATES:
+                journal.readdress(
+                    known[recipient.id],
+                    recipient.emails,
+                    snapshots.get(recipient.id),
+                    make_id(recipient.id),
+                )
         targets = journal.send_targets(letter.key)
         allowed = OWED_STATES + (("uncertain",) if plan.resend_uncertain else ())
         # Re-read states under the lock: another run may have sent some since the plan was made.
         recipients = [r for r in plan.to_send if targets[r.id][2] in allowed]
+        journal.assign_version((targets[r.id][0] for r in recipients), version)
 
         def outgoing() -> Iterator[Outgoing]:
             for recipient in recipients:

@@ -169,7 +169,7 @@ def _render(report: CheckReport, documents: dict[str, bytes]) -> None:
 def run_check(
     settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
 ) -> CheckReport:
-    prepared = prepare(settings, letter_name, recipients, sheet)  # the list and every letter's text
+    prepared = prepare(settings, letter_name, recipients, sheet=sheet)  # the list, every text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
     report.verified = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import sys
 from collections.abc import Callable
@@ -166,6 +167,11 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
     if report.letter.deadline:
         note = f" ({report.letter.deadline_note})" if report.letter.deadline_note else ""
         click.echo(f"Срок ответа: {date_words(report.letter.deadline)}{note}")
+    from mailer.campaign import deadline_warning
+
+    warning = deadline_warning(report.letter)
+    if warning:
+        click.echo(warning)
     checked = (
         "один для всех"
         if report.letter.settings.mode == "list"
@@ -188,7 +194,15 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
 
 @cli.command()
 @click.argument("letter", metavar="ПИСЬМО")
-@recipients_option
+@click.option(
+    "--recipients",
+    "-r",
+    type=click.Path(path_type=Path),
+    metavar="ФАЙЛ",
+    default=None,
+    help="Не нужен: напоминания идут тем, кому письмо ушло по журналу. Для журналов "
+    "старых версий — откуда взять ФИО и обращения получателей.",
+)
 @sheet_option
 @click.option(
     "--source",
@@ -308,58 +322,139 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             how = MATCHED_BY.get(record.matched_by or "", record.matched_by or "")
             extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
+            if kind == "bounce" and record.delivery_id and record.failed_addresses:
+                emails = recipients[record.delivery_id].emails
+                if {e.lower() for e in emails} - set(record.failed_addresses):
+                    extra += " (остальные адреса получателя письмо приняли)"
             files = f", вложений: {len(record.attachments)}" if record.attachments else ""
             click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
-    if not [r for r in summary.new if r.kind != "review"]:
+    if not [r for r in summary.new if r.kind not in ("review", "notice")]:
         click.echo("Новых ответов нет.")
     if summary.already_recorded:
         click.echo(f"Уже учтены раньше: {summary.already_recorded}.")
+    notices = [r for r in summary.new if r.kind == "notice"]
+    if notices:
+        click.echo(f"Уведомления о доставке (состояние не меняют): {len(notices)}")
+        for record in notices:
+            who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
+            click.echo(f"  {who}: {record.detail}")
     if summary.review:
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
-            click.echo(f"  {record.sender} «{record.subject}»: {record.detail}")
+            click.echo(f"  № {record.id}: {record.sender} «{record.subject}»: {record.detail}")
     _next_steps(next_steps.after_track(letter, review=bool(summary.review)))
 
 
 @cli.command()
 @click.argument("letter", metavar="ПИСЬМО")
-@click.argument("recipient", metavar="ПОЛУЧАТЕЛЬ")
+@click.argument("recipient", metavar="ПОЛУЧАТЕЛЬ", required=False)
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
+@click.option("--incoming", default="", help="С --replied: входящий номер ответа (01-12/3456).")
+@click.option(
+    "--date",
+    "answer_date",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
+    default=None,
+    help="С --replied: дата ответа (2023-10-20 или 20.10.2023).",
+)
 @click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")
+@click.option(
+    "--delivered",
+    is_flag=True,
+    help="Возврат записан ошибочно: письмо дошло (возврат снимается, история остаётся).",
+)
 @click.option(
     "--not-an-answer",
     is_flag=True,
     help="Письма от получателя, отложенные на проверку, — не ответ (напоминания пойдут).",
 )
 @click.option(
-    "--note", default="", metavar="ТЕКСТ", help="Откуда ответ: СЭД, бумага, телефон, № и дата."
+    "--review",
+    "review_id",
+    type=int,
+    default=None,
+    metavar="НОМЕР",
+    help="Письмо на проверке с этим номером — ответ получателя ПОЛУЧАТЕЛЬ.",
 )
+@click.option(
+    "--dismiss",
+    "dismiss_id",
+    type=int,
+    default=None,
+    metavar="НОМЕР",
+    help="Письмо на проверке с этим номером — ничей не ответ (получатель не нужен).",
+)
+@click.option("--note", default="", metavar="ТЕКСТ", help="Откуда ответ: СЭД, бумага, телефон.")
 @with_settings
 def mark(
     settings: Settings,
     letter: str,
-    recipient: str,
+    recipient: str | None,
     replied: bool,
+    incoming: str,
+    answer_date: datetime.datetime | None,
     undo: bool,
+    delivered: bool,
     not_an_answer: bool,
+    review_id: int | None,
+    dismiss_id: int | None,
     note: str,
 ) -> None:
-    """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), или снять отметку."""
-    from mailer.replies.track import dismiss_review, mark_replied, unmark_replied
+    """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), снять отметку или
+    ошибочный возврат, решить письмо на проверке."""
+    from mailer.replies import track
+    from mailer.russian import date_numeric
 
-    if replied + undo + not_an_answer != 1:
-        raise click.UsageError("Укажите одно из: --replied, --undo или --not-an-answer.")
+    actions = replied + undo + delivered + not_an_answer
+    actions += (review_id is not None) + (dismiss_id is not None)
+    if actions != 1:
+        raise click.UsageError(
+            "Укажите одно из: --replied, --undo, --delivered, --not-an-answer, --review НОМЕР "
+            "или --dismiss НОМЕР."
+        )
+    if (incoming or answer_date) and not replied:
+        raise click.UsageError("--incoming и --date указываются вместе с --replied.")
+    if dismiss_id is not None:
+        item = track.dismiss_review_item(settings, letter, dismiss_id)
+        click.echo(f"Письмо на проверке № {dismiss_id} от {item.sender} — не ответ: снято.")
+        _next_steps(next_steps.after_mark(letter))
+        return
+    if recipient is None:
+        raise click.UsageError("Укажите получателя: mailer mark ПИСЬМО ID_ПОЛУЧАТЕЛЯ …")
+    if review_id is not None:
+        item = track.accept_review(settings, letter, review_id, recipient, note)
+        click.echo(
+            f"Письмо на проверке № {review_id} от {item.sender} засчитано как ответ {recipient}."
+        )
+        _next_steps(next_steps.after_mark(letter))
+        return
     if not_an_answer:
-        count = dismiss_review(settings, letter, recipient)
+        count = track.dismiss_review(settings, letter, recipient)
         click.echo(f"Писем на проверке от {recipient} снято: {count}.")
         _next_steps(next_steps.after_mark(letter))
         return
-    if replied:
-        mark_replied(settings, letter, recipient, note)
-        click.echo(f"Отмечено: {recipient} ответил{f' ({note})' if note else ''}.")
+    if delivered:
+        count = track.mark_delivered(settings, letter, recipient, note)
+        if count:
+            click.echo(f"Возврат для {recipient} снят: письмо считается доставленным.")
+        else:
+            click.echo(f"У {recipient} нет записанного возврата: снимать нечего.")
         _next_steps(next_steps.after_mark(letter))
         return
-    count = unmark_replied(settings, letter, recipient)
+    if replied:
+        day = answer_date.date() if answer_date else None
+        track.mark_replied(settings, letter, recipient, note, incoming or None, day)
+        said = [f"вх. № {incoming}" if incoming else "", f"от {date_numeric(day)}" if day else ""]
+        extra = ", ".join(p for p in [*said, note] if p)
+        click.echo(f"Отмечено: {recipient} ответил{f' ({extra})' if extra else ''}.")
+        if not day:
+            click.echo(
+                "Дата ответа не указана (--date): в сводке она останется пустой. Чтобы её "
+                "добавить, снимите отметку (--undo) и внесите заново с --date."
+            )
+        _next_steps(next_steps.after_mark(letter))
+        return
+    count = track.unmark_replied(settings, letter, recipient)
     if count:
         click.echo(f"Отметка об ответе для {recipient} снята.")
     else:
@@ -505,6 +600,18 @@ def _one_line(text: str) -> str:
     is_flag=True,
     help="Отправить повторно письма, о которых неизвестно, дошли ли они.",
 )
+@click.option(
+    "--new-version",
+    is_flag=True,
+    help="Письмо изменилось после отправки: отправить оставшимся исправленную редакцию.",
+)
+@click.option(
+    "--new-address",
+    "readdress",
+    multiple=True,
+    metavar="ID",
+    help="Отправить ещё раз получателю, чей адрес в списке исправлен (можно несколько раз).",
+)
 @with_settings
 def send(
     settings: Settings,
@@ -515,13 +622,24 @@ def send(
     yes: bool,
     dry_run: bool,
     resend_uncertain: bool,
+    new_version: bool,
+    readdress: tuple[str, ...],
 ) -> None:
     """Отправить письмо получателям через почтовый сервер (SMTP)."""
     from mailer.campaign import execute_send, plan_send, uncertain_hint
     from mailer.render import address
     from mailer.russian import date_words
 
-    plan = plan_send(settings, letter, recipients, only, resend_uncertain, sheet)
+    plan = plan_send(
+        settings,
+        letter,
+        recipients,
+        only,
+        resend_uncertain,
+        new_version=new_version,
+        readdress=readdress,
+        sheet=sheet,
+    )
     s = plan.letter.settings
     mode = "персонально каждому" if s.mode == "personal" else "один документ «по списку»"
     click.echo(f"Письмо: {s.subject}, {plan.letter.registration_label} ({mode}).")
@@ -535,8 +653,27 @@ def send(
         f"Сервер: {settings.smtp_host}:{settings.smtp_port_effective} "
         f"({settings.smtp_security}); отправитель: {plan.prepared.sender.address}."
     )
+    if plan.deadline_warning:
+        click.echo(plan.deadline_warning)
+    if plan.changes:
+        click.echo("Письмо изменилось с прошлой отправки (отправляется новая редакция):")
+        for line in plan.changes:
+            click.echo(f"  {line}")
     if plan.already_sent:
         click.echo(f"Уже отправлено раньше: {len(plan.already_sent)} (повторно не отправляются).")
+    for change in plan.address_changes:
+        was = ", ".join(change.old)
+        now = ", ".join(change.new)
+        why = "письмо по старому адресу не доставлено" if change.bounced else "письмо ушло"
+        if change.recipient_id in plan.readdress:
+            click.echo(
+                f"Адрес {change.recipient_id} исправлен: был {was}, стал {now}; уйдёт снова."
+            )
+        else:
+            click.echo(
+                f"Адрес {change.recipient_id} в списке изменился: был {was} ({why}), стал {now}. "
+                f"Отправить на новый: mailer send {letter} --new-address {change.recipient_id}"
+            )
     stuck = plan.uncertain + plan.interrupted
     if stuck:
         click.echo(

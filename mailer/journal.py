@@ -1,4 +1,4 @@
-"""The journal: SQLite, owned by this module alone.
+"""The journal: SQLite, owned by this module alone (its schema is in mailer.schema).
 
 Per letter and recipient one delivery row whose state moves
 pending -> sending -> sent | failed | uncertain (and back to pending after a temporary error).
@@ -12,109 +12,29 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from mailer.errors import JournalError
+from mailer.errors import InputError, JournalError
 
-STATES = ("pending", "sending", "sent", "failed", "uncertain", "bounced", "replied")
-# What a message in the mailbox was to a letter. "manual" is an answer that came another way
-# (document management system, paper, phone), entered with `mailer mark`.
-REPLY_KINDS = ("reply", "auto_reply", "bounce", "read_receipt", "review", "manual")
+# the schema lives beside, re-exported: the journal is still the one way to the file
+from mailer.schema import MIGRATIONS as MIGRATIONS
+from mailer.schema import REPLY_KINDS as REPLY_KINDS
+from mailer.schema import STATES as STATES
 
-# Numbered migrations; each runs in one transaction together with its own record.
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
-    (
-        1,
-        "letters and deliveries",
-        [
-            """CREATE TABLE letters (
-                key TEXT PRIMARY KEY,
-                subject TEXT NOT NULL,
-                reg_number TEXT NOT NULL,
-                reg_date TEXT NOT NULL,
-                created_at TEXT NOT NULL
-            )""",
-            f"""CREATE TABLE deliveries (
-                id INTEGER PRIMARY KEY,
-                letter TEXT NOT NULL REFERENCES letters(key),
-                recipient_id TEXT NOT NULL,
-                emails TEXT NOT NULL,
-                message_id TEXT NOT NULL UNIQUE,
-                state TEXT NOT NULL CHECK (state IN {STATES!r}),
-                attempts INTEGER NOT NULL DEFAULT 0,
-                last_error TEXT,
-                smtp_response TEXT,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                sent_at TEXT,
-                UNIQUE (letter, recipient_id)
-            )""",
-            """CREATE TABLE events (
-                id INTEGER PRIMARY KEY,
-                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
-                at TEXT NOT NULL,
-                state TEXT NOT NULL,
-                detail TEXT
-            )""",
-            "CREATE INDEX events_delivery ON events(delivery_id)",
-        ],
-    ),
-    (
-        2,
-        "replies, receipts, bounces and mailbox positions",
-        [
-            f"""CREATE TABLE replies (
-                id INTEGER PRIMARY KEY,
-                letter TEXT NOT NULL REFERENCES letters(key),
-                delivery_id INTEGER REFERENCES deliveries(id),
-                message_id TEXT NOT NULL,
-                kind TEXT NOT NULL CHECK (kind IN {REPLY_KINDS!r}),
-                matched_by TEXT,
-                sender TEXT,
-                subject TEXT,
-                received_at TEXT,
-                detail TEXT,
-                attachments TEXT,
-                source TEXT,
-                recorded_at TEXT NOT NULL,
-                revoked_at TEXT,
-                UNIQUE (letter, message_id)
-            )""",
-            "CREATE INDEX replies_delivery ON replies(delivery_id)",
-            """CREATE TABLE mailbox_positions (
-                source TEXT PRIMARY KEY,
-                uidvalidity INTEGER NOT NULL,
-                last_uid INTEGER NOT NULL,
-                updated_at TEXT NOT NULL
-            )""",
-        ],
-    ),
-    (
-        3,
-        "reminders",
-        [
-            f"""CREATE TABLE reminders (
-                id INTEGER PRIMARY KEY,
-                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
-                sequence INTEGER NOT NULL,
-                message_id TEXT NOT NULL UNIQUE,
-                state TEXT NOT NULL CHECK (state IN {STATES!r}),
-                attempts INTEGER NOT NULL DEFAULT 0,
-                last_error TEXT,
-                smtp_response TEXT,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                sent_at TEXT,
-                UNIQUE (delivery_id, sequence)
-            )""",
-        ],
-    ),
-]
+SQLITE_HEADER = b"SQLite format 3\x00"
+KEEP_HINT = (
+    "Не удаляйте и не заменяйте файл: в нём записано, кому письма уже ушли. Восстановите его "
+    "из резервной копии или укажите другой путь в MAILER_DB."
+)
+
+
+class JournalMissing(InputError):
+    """A command that only reads was given a journal that does not exist."""
 
 
 def _now() -> str:
@@ -133,13 +53,48 @@ class Delivery:
     last_error: str | None
     sent_at: str | None
     updated_at: str
+    version: int | None = None  # of the letter, when it was sent
+    recipient: str | None = None  # the recipient as addressed, JSON (see mailer.record)
+    smtp_response: str | None = None
+
+
+def _check_existing(path: Path) -> None:
+    """An existing file is a journal or an error, never "nothing sent yet": a journal cut to
+    0 bytes or unreadable would otherwise send everything again."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise JournalError.from_fault(exc, path) from None
+    if not head:
+        raise JournalError(
+            f"Журнал {path} пуст (0 байт): файл обрезан или испорчен. Программа не будет "
+            "считать, что писем не отправляли.",
+            hint=KEEP_HINT,
+        )
+    if head != SQLITE_HEADER:
+        raise JournalError(
+            f"Журнал {path} недоступен: журнал повреждён (это не база данных журнала).",
+            hint=KEEP_HINT,
+        )
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    """The journal file: opened if it is one, created only where there was no file at all,
+    and only when ``create`` (commands that only read never create one)."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self._lock_file: IO[str] | None = None
         self._batch_durable: bool | None = None  # inside batch(): whether it will be synced
+        existed = path.exists()
+        if existed:
+            _check_existing(path)
+        elif not create:
+            raise JournalMissing(
+                f"Журнала {path} нет: по нему ещё не отправлялось ни одно письмо.",
+                hint="Проверьте путь MAILER_DB или сначала отправьте письмо командой send.",
+            )
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True)
@@ -151,6 +106,11 @@ class Journal:
             # also survive a power cut, "sending" before the data, is made FULL (see batch).
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
+            if existed and not self._is_journal():
+                self.db.close()
+                raise JournalError(
+                    f"Файл {path} — база данных, но не журнал рассылок.", hint=KEEP_HINT
+                )
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise JournalError.from_fault(exc, path) from None
@@ -176,6 +136,12 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _is_journal(self) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        return row is not None
 
     def _migrate(self) -> None:
         self.db.execute(
@@ -229,12 +195,56 @@ class Journal:
 
     # Letters and deliveries
 
-    def ensure_letter(self, key: str, subject: str, reg_number: str, reg_date: str) -> None:
+    def ensure_letter(
+        self, key: str, subject: str, reg_number: str, reg_date: str, folder: str | None = None
+    ) -> None:
+        """Record the letter, or bring its number, date, subject and folder up to date."""
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO letters (key, subject, reg_number, reg_date, created_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET subject = excluded.subject",
-                (key, subject, reg_number, reg_date, _now()),
+                "INSERT INTO letters (key, subject, reg_number, reg_date, created_at, folder) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "subject = excluded.subject, reg_number = excluded.reg_number, "
+                "reg_date = excluded.reg_date, folder = COALESCE(excluded.folder, folder)",
+                (key, subject, reg_number, reg_date, _now(), folder),
+            )
+
+    def letters_index(self) -> list[tuple[str, str, str, str | None]]:
+        """Every letter: key, registration number, date and folder (None before schema 4)."""
+        return [
+            (row[0], row[1], row[2], row[3])
+            for row in self.db.execute("SELECT key, reg_number, reg_date, folder FROM letters")
+        ]
+
+    def letter_versions(self, letter: str) -> list[tuple[int, str, str]]:
+        """The letter's versions in order: number, fingerprint, facts (JSON)."""
+        return [
+            (row[0], row[1], row[2])
+            for row in self.db.execute(
+                "SELECT version, fingerprint, facts FROM letter_versions WHERE letter = ? "
+                "ORDER BY version",
+                (letter,),
+            )
+        ]
+
+    def add_letter_version(self, letter: str, fingerprint: str, facts: str) -> int:
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM letter_versions WHERE letter = ?", (letter,)
+            ).fetchone()
+            version = int(row[0]) + 1
+            db.execute(
+                "INSERT INTO letter_versions (letter, version, fingerprint, facts, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (letter, version, fingerprint, facts, _now()),
+            )
+        return version
+
+    def assign_version(self, delivery_ids: Iterable[int], version: int) -> None:
+        """The version of the letter these recipients are about to be sent."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE deliveries SET version = ? WHERE id = ?",
+                [(version, delivery_id) for delivery_id in delivery_ids],
             )
 
     def ensure_deliveries(
@@ -242,9 +252,13 @@ class Journal:
         letter: str,
         recipients: Iterable[tuple[str, tuple[str, ...]]],
         make_message_id: Callable[[str], str],
+        snapshots: Mapping[str, str] | None = None,
     ) -> None:
-        """Create a pending row, with its Message-ID chosen now, for each new recipient."""
+        """Create a pending row, with its Message-ID chosen now, for each new recipient; a row
+        not yet sent takes the list's addresses and the recipient as now addressed. A row
+        already sent keeps both: the journal is the record of who got the letter."""
         now = _now()
+        snapshots = snapshots or {}
         known = {
             row[0]
             for row in self.db.execute(
@@ -253,16 +267,27 @@ class Journal:
         }
         with self.transaction() as db:
             for recipient_id, emails in recipients:
+                snapshot = snapshots.get(recipient_id)
                 if recipient_id in known:
                     db.execute(
-                        "UPDATE deliveries SET emails = ?, updated_at = ? WHERE letter = ? "
-                        "AND recipient_id = ? AND state IN ('pending', 'failed') AND emails != ?",
-                        (",".join(emails), now, letter, recipient_id, ",".join(emails)),
+                        "UPDATE deliveries SET emails = ?, recipient = COALESCE(?, recipient), "
+                        "updated_at = ? WHERE letter = ? AND recipient_id = ? "
+                        "AND state IN ('pending', 'failed') "
+                        "AND (emails != ? OR recipient IS NOT ?)",
+                        (
+                            ",".join(emails),
+                            snapshot,
+                            now,
+                            letter,
+                            recipient_id,
+                            ",".join(emails),
+                            snapshot,
+                        ),
                     )
                     continue
                 cursor = db.execute(
                     "INSERT INTO deliveries (letter, recipient_id, emails, message_id, state, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                    "created_at, updated_at, recipient) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
                     (
                         letter,
                         recipient_id,
@@ -270,9 +295,44 @@ class Journal:
                         make_message_id(recipient_id),
                         now,
                         now,
+                        snapshot,
                     ),
                 )
                 self._event(db, cursor.lastrowid, "pending", "добавлен в рассылку", now)
+
+    def readdress(
+        self, delivery: Delivery, emails: tuple[str, ...], snapshot: str | None, message_id: str
+    ) -> None:
+        """Send again to a corrected address, on purpose: the message sent before is kept
+        (its answers and reports still find the recipient), the row owes a new one."""
+        now = _now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO earlier_messages (delivery_id, message_id, emails, state, sent_at, "
+                "replaced_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    delivery.id,
+                    delivery.message_id,
+                    ",".join(delivery.emails),
+                    delivery.state,
+                    delivery.sent_at,
+                    now,
+                ),
+            )
+            db.execute(
+                "UPDATE deliveries SET emails = ?, recipient = COALESCE(?, recipient), "
+                "message_id = ?, state = 'pending', sent_at = NULL, last_error = NULL, "
+                "smtp_response = NULL, updated_at = ? WHERE id = ?",
+                (",".join(emails), snapshot, message_id, now, delivery.id),
+            )
+            self._event(
+                db,
+                delivery.id,
+                "pending",
+                f"адрес исправлен: был {', '.join(delivery.emails)}, стал {', '.join(emails)}; "
+                "письмо отправляется снова",
+                now,
+            )
 
     def deliveries(self, letter: str) -> dict[str, Delivery]:
         rows = self.db.execute(
@@ -390,7 +450,8 @@ class Journal:
         known = {row["message_id"]: _delivery(row) for row in rows}
         by_id = {d.id: d for d in known.values()}
         for message_id, delivery_id in self.db.execute(
-            "SELECT message_id, delivery_id FROM reminders"
+            "SELECT message_id, delivery_id FROM reminders "
+            "UNION ALL SELECT message_id, delivery_id FROM earlier_messages"
         ):
             known[message_id] = by_id[delivery_id]
         return known
@@ -470,8 +531,17 @@ class Journal:
             )
         ]
 
-    def letter_numbers(self) -> dict[str, str]:
-        return {row[0]: row[1] for row in self.db.execute("SELECT key, reg_number FROM letters")}
+    def every_letter_number(self) -> list[tuple[str, str]]:
+        """(letter, number) for every number a letter was sent under: an edited version may
+        have had its number changed, and answers cite the one they received."""
+        return [
+            (row[0], row[1])
+            for row in self.db.execute(
+                "SELECT key, reg_number FROM letters UNION SELECT letter, "
+                "json_extract(facts, '$.number') FROM letter_versions "
+                "WHERE json_extract(facts, '$.number') IS NOT NULL"
+            )
+        ]
 
     def all_deliveries(self) -> list[Delivery]:
         return [_delivery(row) for row in self.db.execute("SELECT * FROM deliveries ORDER BY id")]
@@ -487,8 +557,9 @@ class Journal:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO replies (letter, delivery_id, message_id, kind, matched_by, sender, "
-                "subject, received_at, detail, attachments, source, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "subject, received_at, detail, attachments, source, recorded_at, "
+                "failed_addresses, incoming_number) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (letter, message_id) DO NOTHING",
                 (
                     reply.letter,
@@ -503,6 +574,8 @@ class Journal:
                     "\n".join(reply.attachments),
                     reply.source,
                     _now(),
+                    ",".join(reply.failed_addresses) or None,
+                    reply.incoming_number,
                 ),
             )
             if cursor.rowcount and reply.delivery_id is not None:
@@ -531,6 +604,8 @@ class Journal:
                 source=row["source"],
                 id=row["id"],
                 recorded_at=row["recorded_at"],
+                failed_addresses=tuple(a for a in (row["failed_addresses"] or "").split(",") if a),
+                incoming_number=row["incoming_number"],
             )
             for row in rows
         ]
@@ -548,8 +623,35 @@ class Journal:
                 self._event(db, delivery_id, "manual_revoked", "отметка об ответе снята", now)
         return cursor.rowcount
 
-    def dismiss_review(self, letter: str, record_ids: list[int], delivery_id: int) -> int:
-        """Messages on the review list judged not to be an answer."""
+    def revoke_bounces(self, letter: str, delivery_id: int, note: str) -> int:
+        """A bounce recorded wrongly (the letter did arrive): undone, the history keeps it."""
+        now = _now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE replies SET revoked_at = ? WHERE letter = ? AND delivery_id = ? "
+                "AND kind = 'bounce' AND revoked_at IS NULL",
+                (now, letter, delivery_id),
+            )
+            if cursor.rowcount:
+                self._event(db, delivery_id, "bounce_revoked", f"возврат снят: {note}", now)
+        return cursor.rowcount
+
+    def accept_review(self, letter: str, record_id: int, delivery_id: int, note: str) -> bool:
+        """A message on the review list judged to be this recipient's answer."""
+        now = _now()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE replies SET kind = 'reply', delivery_id = ?, matched_by = 'review' "
+                "WHERE id = ? AND letter = ? AND kind = 'review' AND revoked_at IS NULL",
+                (delivery_id, record_id, letter),
+            )
+            if cursor.rowcount:
+                self._event(db, delivery_id, "review_accepted", note, now)
+        return bool(cursor.rowcount)
+
+    def dismiss_review(self, letter: str, record_ids: list[int], delivery_id: int | None) -> int:
+        """Messages on the review list judged not to be an answer. A stranger's message has
+        no recipient to write the history under: its record keeps the time it was settled."""
         now = _now()
         with self.transaction() as db:
             count = 0
@@ -559,7 +661,7 @@ class Journal:
                     "AND kind = 'review' AND revoked_at IS NULL",
                     (now, record_id, letter),
                 ).rowcount
-            if count:
+            if count and delivery_id is not None:
                 self._event(
                     db, delivery_id, "review_dismissed", "письма на проверке: не ответ", now
                 )
@@ -597,6 +699,8 @@ class ReplyRecord:
     source: str | None = None
     id: int | None = None
     recorded_at: str | None = None
+    failed_addresses: tuple[str, ...] = ()  # a bounce: the addresses that refused for good
+    incoming_number: str | None = None  # an answer marked by hand: its registration number
 
 
 @dataclass(frozen=True)
@@ -682,4 +786,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         last_error=row["last_error"],
         sent_at=row["sent_at"],
         updated_at=row["updated_at"],
+        version=row["version"],
+        recipient=row["recipient"],
+        smtp_response=row["smtp_response"],
     )

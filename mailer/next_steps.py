@@ -54,12 +54,12 @@ def after_track(letter: str, review: bool) -> list[str]:
             f"{command_line('status', letter)} — кто ответил, кто нет;",
             f"{command_line('remind', letter)} — напомнить тем, кто не ответил.",
         ]
-    replied = command_line("mark", letter, "ID_ПОЛУЧАТЕЛЯ", "--replied", "--note", "вх. № …")
-    not_an_answer = command_line("mark", letter, "ID_ПОЛУЧАТЕЛЯ", "--not-an-answer")
+    replied = command_line("mark", letter, "ID_ПОЛУЧАТЕЛЯ", "--review", "НОМЕР")
+    not_an_answer = command_line("mark", letter, "--dismiss", "НОМЕР")
     return [
-        "прочитайте эти письма и решите по каждому:",
+        "прочитайте эти письма и решите по каждому (НОМЕР — из списка выше):",
         f"  ответ — {replied}",
-        f"  не ответ — {not_an_answer}",
+        f"  ничей не ответ — {not_an_answer}",
         "  (пока письмо на проверке, этому получателю не напоминают);",
         f"{command_line('status', letter)} — кто ответил, кто нет.",
     ]

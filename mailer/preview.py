@@ -140,7 +140,7 @@ def run_preview(
     out: Path | None,
     sheet: str | None = None,
 ) -> PreviewResult:
-    prepared = prepare(settings, letter_name, recipients, sheet)
+    prepared = prepare(settings, letter_name, recipients, sheet=sheet)
     letter = prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / letter.key, len(prepared.recipients))
 

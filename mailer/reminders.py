@@ -9,22 +9,33 @@ through the same outbox as the letter: never twice, resumable after a crash.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailer.campaign import Prepared, prepare
+from mailer.campaign import Prepared, prepare, recipients_path
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
+from mailer.letter import Letter
 from mailer.message import DOCX_TYPE, Attachment, new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
+from mailer.outcome import failed_addresses, review_for, undelivered
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
-from mailer.recipients import Recipient
+from mailer.recipients import Recipient, RecipientList, load_recipients
+from mailer.record import (
+    fingerprint,
+    letter_argument,
+    letter_facts,
+    open_for_reading,
+    recorded_recipients,
+    sent_letter,
+)
 from mailer.reminder_letter import reminder_document, reminder_title, reminder_vars
 from mailer.render import Addressing
-from mailer.replies.track import TrackSummary, review_for, run_track
+from mailer.replies.track import TrackSummary, run_track
 from mailer.russian import date_numeric, filename_safe
 from mailer.settings import Settings
 from mailer.status import ANSWERS
@@ -70,6 +81,7 @@ def decide(
 ) -> tuple[list[Due], dict[str, str]]:
     """Who gets a reminder now, and why each of the others does not."""
     letter = prepared.letter
+    name = letter_argument(letter, prepared.settings.letters_dir)
     policy = letter.settings.reminder
     deliveries = journal.deliveries(letter.key)
     reminders = journal.reminders(letter.key)
@@ -79,6 +91,9 @@ def decide(
         if record.delivery_id is not None:
             records.setdefault(record.delivery_id, []).append(record)
     review = [r for r in all_records if r.kind == "review"]
+    # the original goes again with each reminder: it must be the version the recipient got
+    current = fingerprint(letter_facts(letter))
+    versions = {number: print_ for number, print_, _ in journal.letter_versions(letter.key)}
     due: list[Due] = []
     skipped: dict[str, str] = {}
     for recipient in prepared.recipients:
@@ -87,19 +102,33 @@ def decide(
             state = delivery.state if delivery else "не отправлялось"
             skipped[recipient.id] = f"письмо не доставлено ({state})"
             continue
-        kinds = {r.kind for r in records.get(delivery.id, [])}
+        own_records = records.get(delivery.id, [])
+        kinds = {r.kind for r in own_records}
         if kinds & set(ANSWERS):
             skipped[recipient.id] = "ответил"
             continue
-        if "bounce" in kinds:
+        if undelivered(delivery, own_records):
             skipped[recipient.id] = "адрес не принял письмо (возврат)"
             continue
+        # a recipient with one address refused is reminded at the others
+        failed = failed_addresses(own_records) or set()
+        working = tuple(e for e in recipient.emails if e.lower() not in failed)
+        if working != recipient.emails:
+            recipient = dataclasses.replace(recipient, emails=working)
         doubtful = review_for(review, delivery.emails)
         if doubtful:
+            item = doubtful[0]
             skipped[recipient.id] = (
-                f"на проверке письмо от {doubtful[0].sender} «{doubtful[0].subject}»: если это "
-                f"ответ — mailer mark {letter.key} {recipient.id} --replied, если нет — "
-                f"mailer mark {letter.key} {recipient.id} --not-an-answer"
+                f"на проверке письмо № {item.id} от {item.sender} «{item.subject}»: если это "
+                f"ответ — mailer mark {name} {recipient.id} --review {item.id}, если нет — "
+                f"mailer mark {name} {recipient.id} --not-an-answer"
+            )
+            continue
+        got = delivery.version
+        if got is not None and versions.get(got) != current:
+            skipped[recipient.id] = (
+                f"получил редакцию {got} письма, а папка письма с тех пор изменилась: "
+                "напоминание приложило бы не то письмо, что ушло"
             )
             continue
         own = reminders.get(delivery.id, [])
@@ -146,7 +175,12 @@ def plan_remind(
     today: dt.date | None = None,
     sheet: str | None = None,
 ) -> RemindPlan:
-    prepared = prepare(settings, letter_name, recipients, sheet)
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
+        # the recipients of record: whoever the letter went to, whatever list is at hand now
+        listed = _default_list(letter, recipients, sheet)
+        recorded = recorded_recipients(journal, letter, listed)
+    prepared = prepare(settings, letter_name, None, letter=letter, recipient_list=recorded)
     today = today or dt.date.today()
     _check_templates(prepared, today)
     track = None
@@ -167,6 +201,16 @@ def plan_remind(
             )
         due, skipped = decide(prepared, journal, today, force)
     return RemindPlan(prepared, today, due, skipped, track, force)
+
+
+def _default_list(
+    letter: Letter, recipients: Path | None, sheet: str | None = None
+) -> RecipientList | None:
+    """A list only fills in recipients recorded before the journal kept them."""
+    try:
+        return load_recipients(recipients_path(letter, recipients), sheet)
+    except InputError:
+        return None
 
 
 def _check_templates(prepared: Prepared, today: dt.date) -> None:

@@ -7,8 +7,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from mailer.errors import InputError
-from mailer.journal import Journal, ReplyRecord
-from mailer.letter import Letter, load_letter
+from mailer.journal import Delivery, ReplyRecord
+from mailer.letter import Letter
+from mailer.outcome import failed_addresses, review_for, undelivered
+from mailer.recipients import RecipientList
+from mailer.record import open_for_reading, recorded_recipients, sent_letter
 from mailer.settings import Settings
 
 ANSWERS = ("reply", "manual")
@@ -21,7 +24,7 @@ class StatusRow:
     organization: str
     state: str
     sent_at: str | None
-    replied_at: str | None
+    replied_at: str | None  # the answer's own date: the message's, or the one marked by hand
     matched_by: str | None
     reminders: int
     last_reminder_at: str | None
@@ -30,6 +33,11 @@ class StatusRow:
     days_left: int | None  # against the deadline, while unanswered; negative when overdue
     overdue: bool
     note: str | None
+    incoming_number: str | None = None  # the answer's incoming registration number
+    failed_addresses: str | None = None  # the addresses that refused, with the server's words
+    evidence: str | None = None  # what the state rests on: a message, a mark, a server's answer
+    version: int | None = None  # of the letter this recipient was sent
+    review: str | None = None  # the review items that may be this recipient's answer
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -47,7 +55,8 @@ class LetterStatus:
             "recipients": len(rows),
             "sent": sum(1 for r in rows if r.sent_at),
             "replied": sum(1 for r in rows if r.state == "replied"),
-            "not_replied": sum(1 for r in rows if r.sent_at and r.state == "sent"),
+            "not_replied": sum(1 for r in rows if r.sent_at and r.state in ("sent", "review")),
+            "review": sum(1 for r in rows if r.state == "review"),
             "overdue": sum(1 for r in rows if r.overdue),
             "bounced": sum(1 for r in rows if r.state == "bounced"),
             "not_sent": sum(1 for r in rows if r.state in ("pending", "failed", "uncertain")),
@@ -55,49 +64,90 @@ class LetterStatus:
         }
 
 
-def _derive(state: str, records: list[ReplyRecord]) -> tuple[str, ReplyRecord | None, str | None]:
+def answer_evidence(record: ReplyRecord) -> str:
+    """What an answer rests on, in words."""
+    if record.kind == "manual":
+        number = f"вх. № {record.incoming_number}" if record.incoming_number else "без номера"
+        return f"отметка вручную ({number}, внесена {_day(record.recorded_at)}): {record.detail}"
+    return (
+        f"письмо от {record.sender} «{record.subject}», {record.received_at or 'без даты'}, "
+        f"Message-ID {record.message_id}"
+    )
+
+
+def _answered_on(answer: ReplyRecord | None) -> str | None:
+    """The answer's own date; a hand mark without one has none (the day it was typed is not
+    the answer's date, and the evidence keeps it)."""
+    if answer is None:
+        return None
+    if answer.kind == "manual":
+        return answer.received_at
+    return answer.received_at or answer.recorded_at
+
+
+def _day(stamp: str | None) -> str:
+    return stamp[:10] if stamp else "?"
+
+
+def _derive(
+    delivery: Delivery, records: list[ReplyRecord], review: list[ReplyRecord]
+) -> tuple[str, ReplyRecord | None, str | None, str | None]:
+    """The state, the answer it rests on, a note and the evidence."""
     answers = [r for r in records if r.kind in ANSWERS]
     if answers:
         first = min(answers, key=lambda r: r.received_at or r.recorded_at or "")
-        return "replied", first, first.detail if first.kind == "manual" else None
+        note = first.detail if first.kind == "manual" else None
+        return "replied", first, note, answer_evidence(first)
     bounces = [r for r in records if r.kind == "bounce"]
-    if bounces:
-        return "bounced", None, bounces[-1].detail
-    return state, None, None
+    words = "; ".join(r.detail or "" for r in bounces) or None
+    if bounces and undelivered(delivery, records):
+        return "bounced", None, words, f"отчёт о недоставке: {words}"
+    # one address of several refused: delivered to the others, and said
+    refused = f"адрес не принял письмо: {words}" if words else None
+    if delivery.state == "sent" and review:
+        items = ", ".join(f"№ {r.id} от {r.sender}" for r in review)
+        return "review", None, refused, f"на проверке: {items}"
+    if delivery.state == "sent":
+        return "sent", None, refused, f"сервер принял: {delivery.smtp_response or ''}".strip()
+    return delivery.state, None, words, delivery.last_error
 
 
 def letter_status(
     settings: Settings, letter_name: str, today: dt.date | None = None
 ) -> LetterStatus:
-    letter = load_letter(letter_name, settings.letters_dir)
     today = today or dt.date.today()
-    with Journal(settings.db) as journal:
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
         deliveries = journal.deliveries(letter.key)
-        if not deliveries:
-            raise InputError(f"Письмо «{letter.key}» ещё не отправлялось: в журнале его нет.")
         by_delivery: dict[int, list[ReplyRecord]] = {}
-        for record in journal.replies(letter.key):
+        all_records = journal.replies(letter.key)
+        for record in all_records:
             if record.delivery_id is not None:
                 by_delivery.setdefault(record.delivery_id, []).append(record)
+        on_review = [r for r in all_records if r.kind == "review"]
         reminders = journal.reminders(letter.key)
-    organizations = _organizations(settings, letter)
+        recipients = {r.id: r for r in recorded_recipients(journal, letter, _listed(letter))}
     rows = []
     for delivery in deliveries.values():
         records = by_delivery.get(delivery.id, [])
-        state, answer, note = _derive(delivery.state, records)
+        review = review_for(on_review, delivery.emails)
+        state, answer, note, evidence = _derive(delivery, records, review)
         receipts = [r.received_at for r in records if r.kind == "read_receipt" and r.received_at]
         sent_reminders = [r for r in reminders.get(delivery.id, []) if r.state == "sent"]
+        failed = failed_addresses(records) or set()
+        words = [r.detail for r in records if r.kind == "bounce" and r.detail]
         days_left = None
-        if letter.deadline and state == "sent":
+        if letter.deadline and state in ("sent", "review"):
             days_left = (letter.deadline - today).days
+        recipient = recipients.get(delivery.recipient_id)
         rows.append(
             StatusRow(
                 id=delivery.recipient_id,
                 email=", ".join(delivery.emails),
-                organization=organizations.get(delivery.recipient_id, ""),
+                organization=(recipient.organization or recipient.full_name) if recipient else "",
                 state=state,
                 sent_at=delivery.sent_at,
-                replied_at=(answer.received_at or answer.recorded_at) if answer else None,
+                replied_at=_answered_on(answer),
                 matched_by=answer.matched_by if answer else None,
                 reminders=len(sent_reminders),
                 last_reminder_at=sent_reminders[-1].sent_at if sent_reminders else None,
@@ -106,24 +156,31 @@ def letter_status(
                 days_left=days_left,
                 overdue=days_left is not None and days_left < 0,
                 note=note or (delivery.last_error if state in ("failed", "uncertain") else None),
+                incoming_number=answer.incoming_number if answer else None,
+                # each report names its address with the server's words
+                failed_addresses=("; ".join(words) or ", ".join(sorted(failed)))
+                if failed
+                else None,
+                evidence=evidence,
+                version=delivery.version,
+                review=", ".join(str(r.id) for r in review) or None,
             )
         )
     return LetterStatus(letter, rows, today)
 
 
-def _organizations(settings: Settings, letter: Letter) -> dict[str, str]:
-    """Names from the recipient list, when it can still be read; the journal keeps ids."""
+def _listed(letter: Letter) -> RecipientList | None:
+    """The default list, only to fill in rows recorded before the journal kept recipients."""
     from mailer.campaign import recipients_path
     from mailer.recipients import load_recipients
 
     try:
-        listed = load_recipients(recipients_path(letter, None))
+        return load_recipients(recipients_path(letter, None))
     except InputError:
-        return {}
-    return {r.id: r.organization or r.full_name for r in listed}
+        return None
 
 
 def letters_in_journal(settings: Settings) -> list[tuple[str, str, str, str, int, int]]:
     """Every letter in the journal: key, subject, number, date, recipients, sent."""
-    with Journal(settings.db) as journal:
+    with open_for_reading(settings) as journal:
         return journal.letters_overview()

@@ -136,3 +136,94 @@ def read_receipt(original: EmailMessage, sender: str, message_id: str) -> bytes:
         f"Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def postfix_report(
+    original: EmailMessage,
+    blocks: list[tuple[str, str, str, str]],
+    *,
+    message_id: str,
+    headers_of: EmailMessage | None = None,
+    sender: str = "MAILER-DAEMON@mx.region.example.org",
+) -> bytes:
+    """A delivery status notification as Postfix writes it: a text part, the per-recipient
+    blocks (address, action, status, diagnostic), then the original's headers, always.
+    ``headers_of`` returns another message's headers (a forgery copies ours)."""
+    boundary = "3F2A1C0A1B.1698000000/mx.region.example.org"
+    delayed = all(action == "delayed" for _, action, _, _ in blocks)
+    subject = (
+        "Delayed Mail (still being retried)" if delayed else "Undelivered Mail Returned to Sender"
+    )
+    per_recipient = "".join(
+        f"\r\nFinal-Recipient: rfc822; {address}\r\nOriginal-Recipient: rfc822;{address}\r\n"
+        f"Action: {action}\r\nStatus: {status}\r\nDiagnostic-Code: {diagnostic}\r\n"
+        + (
+            "Will-Retry-Until: Fri, 25 Oct 2023 10:30:00 +0300 (MSK)\r\n"
+            if action == "delayed"
+            else ""
+        )
+        for address, action, status, diagnostic in blocks
+    )
+    source = headers_of if headers_of is not None else original
+    returned = "".join(
+        f"{name}: {value}\r\n"
+        for name, value in source.items()
+        if name
+        in ("From", "To", "Subject", "Date", "Message-ID", "X-Mailer-Letter", "X-Mailer-Recipient")
+    )
+    return (
+        f"From: {sender} (Mail Delivery System)\r\nTo: {OFFICE}\r\n"
+        f"Subject: {subject}\r\nDate: {format_datetime(WHEN)}\r\n"
+        f"Message-ID: {message_id}\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        f'\tboundary="{boundary}"\r\n'
+        f"Content-Transfer-Encoding: 8bit\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n"
+        f"--{boundary}\r\nContent-Description: Notification\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "This is the mail system at host mx.region.example.org.\r\n\r\n"
+        f"--{boundary}\r\nContent-Description: Delivery report\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.region.example.org\r\nX-Postfix-Queue-ID: 3F2A1C0A1B\r\n"
+        f"X-Postfix-Sender: rfc822; {OFFICE}\r\nArrival-Date: {format_datetime(WHEN)}\r\n"
+        f"{per_recipient}\r\n"
+        f"--{boundary}\r\nContent-Description: Undelivered Message Headers\r\n"
+        "Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        f"{returned}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+def exchange_report(
+    original: EmailMessage, blocks: list[tuple[str, str, str, str]], *, message_id: str
+) -> bytes:
+    """A non-delivery report as Exchange writes it: a readable part, the per-recipient blocks
+    with Original-Recipient first, and the whole original message attached."""
+    report = EmailMessage(policy=email.policy.SMTP)
+    report["From"] = "Microsoft Outlook <postmaster@elets.example.org>"
+    report["To"] = OFFICE
+    report["Subject"] = f"Недоставляемое: {original['Subject']}"
+    report["Date"] = format_datetime(WHEN)
+    report["Message-ID"] = message_id
+    report["Auto-Submitted"] = "auto-replied"
+    report.set_content("Не удалось доставить сообщение указанным ниже получателям.")
+    fields = "Reporting-MTA: dns;EXCH01.elets.example.org\r\nArrival-Date: " + format_datetime(WHEN)
+    for address, action, status, diagnostic in blocks:
+        fields += (
+            f"\r\n\r\nOriginal-Recipient: rfc822;{address}\r\nFinal-Recipient: rfc822;{address}"
+            f"\r\nAction: {action}\r\nStatus: {status}\r\nDiagnostic-Code: {diagnostic}"
+        )
+    status_part = BytesParser(policy=email.policy.default).parsebytes(
+        b"Content-Type: message/delivery-status\r\n\r\n" + fields.encode() + b"\r\n"
+    )
+    report.make_mixed()
+    report.set_type("multipart/report")
+    report.set_param("report-type", "delivery-status")
+    report.attach(status_part)
+    report.attach(_as_rfc822(original))
+    return report.as_bytes()
+
+
+def _as_rfc822(original: EmailMessage) -> EmailMessage:
+    part = EmailMessage(policy=email.policy.SMTP)
+    part.set_content(original)
+    return part

@@ -120,9 +120,9 @@ def test_track_says_how_to_settle_review_items(workdir: Path, smtp_server: SmtpS
     assert "На проверку (не засчитаны: решите сами): 1" in result.output
     assert result.output.splitlines()[-6:] == [
         "Дальше:",
-        "  прочитайте эти письма и решите по каждому:",
-        '    ответ — mailer mark quality-week ID_ПОЛУЧАТЕЛЯ --replied --note "вх. № …"',
-        "    не ответ — mailer mark quality-week ID_ПОЛУЧАТЕЛЯ --not-an-answer",
+        "  прочитайте эти письма и решите по каждому (НОМЕР — из списка выше):",
+        "    ответ — mailer mark quality-week ID_ПОЛУЧАТЕЛЯ --review НОМЕР",
+        "    ничей не ответ — mailer mark quality-week --dismiss НОМЕР",
         "    (пока письмо на проверке, этому получателю не напоминают);",
         "  mailer status quality-week — кто ответил, кто нет.",
     ]

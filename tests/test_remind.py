@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import sqlite3
@@ -292,10 +293,69 @@ def test_a_doubtful_message_holds_the_reminder_until_judged(
     )
     first = run(["remind", "quality-week", "--dry-run", "--force"], env=env(smtp_server, dovecot))
     assert first.exit_code == 0, first.output
-    assert "usman: на проверке письмо от glava@usman.example.org «Ответ на запрос»" in first.output
+    held = next(line for line in first.output.splitlines() if line.startswith("  usman:"))
+    assert "на проверке письмо № " in held
+    assert "от glava@usman.example.org «Ответ на запрос»" in held
+    assert "mailer mark quality-week usman --review " in held
     assert "Получат напоминание (19)" in first.output
 
     judged = run(["mark", "quality-week", "usman", "--not-an-answer"])
     assert "снято: 1" in judged.output
     second = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
     assert "Напоминаний отправлено: 20." in second.output
+
+
+def test_the_journal_is_the_list_of_record(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    """Sent with another list, then reminded, shown and reported without it: the journal
+    knows who got the letter, as they were addressed."""
+    (workdir / "other.csv").write_text(
+        "id,email,full_name,position,organization,gender,addressee,salutation\n"
+        "n1,glava@novoe.example.org,Новиков Олег Петрович,Глава,Новое поселение,м,"
+        "Главе Нового поселения О.П. Новикову,Уважаемый Олег Петрович!\n"
+        "lipetsk,glava@lipetsk.example.org,Городецкий Алексей Викторович,"
+        "Глава города Липецка,Городской округ город Липецк,\n",
+        encoding="utf-8",
+    )
+    sent = run(["send", "quality-week", "-r", "other.csv", "--yes"], env=env(smtp_server, dovecot))
+    assert sent.exit_code == 0, sent.output
+    assert len(smtp_server.handler.messages) == 2
+    # the default list does not even have n1 any more
+    status = run(["status", "quality-week", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    rows = {row["id"]: row for row in json.loads(status.output)}
+    assert set(rows) == {"n1", "lipetsk"}
+    assert rows["n1"]["organization"] == "Новое поселение"
+    report = run(["report", "quality-week"])
+    assert report.exit_code == 0, report.output
+    assert "не ответили 2" in report.output
+
+    remind = run(["remind", "quality-week", "--yes", "--force"], env=env(smtp_server, dovecot))
+    assert remind.exit_code == 0, remind.output
+    assert "Напоминаний отправлено: 2." in remind.output
+    received = {m["To"].addresses[0].addr_spec: m for m in reminders_received(smtp_server)}
+    assert set(received) == {"glava@novoe.example.org", "glava@lipetsk.example.org"}
+    assert received["glava@novoe.example.org"]["To"].addresses[0].display_name == (
+        "Новиков Олег Петрович"
+    )
+    # the reminder is addressed as the letter was, from the journal's record
+    docx = next(
+        part.get_content()
+        for part in received["glava@novoe.example.org"].iter_attachments()
+        if part.get_filename() and str(part.get_filename()).startswith("Напоминание")
+    )
+    text = read_docx_text(docx)
+    assert "Главе Нового поселения О.П. Новикову" in text
+    assert "Уважаемый Олег Петрович!" in text
+
+    # the next send with the default list adds its recipients and forgets no one
+    more = run(["send", "quality-week", "--yes"], env=env(smtp_server, dovecot))
+    assert more.exit_code == 0, more.output
+    assert "Уже отправлено раньше: 1" in more.output  # lipetsk; n1 is not on this list
+    rows = {
+        row["id"]: row
+        for row in json.loads(run(["status", "quality-week", "--format", "json"]).output)
+    }
+    assert len(rows) == 21
+    assert rows["n1"]["state"] == "sent"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import datetime as dt
 import io
 import json
@@ -199,3 +200,72 @@ def test_letters_lists_the_journal(workdir: Path, smtp_server: SmtpServer) -> No
         f"quality-week: № {REG} от 12.10.2023 «О Всемирной неделе качества» — отправлено 1 из 20"
         in result.output
     )
+
+
+def test_hand_marks_and_review_show_in_status_and_report(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    sent_and_answered(workdir, smtp_server)
+    marked = run(
+        [
+            "mark",
+            "quality-week",
+            "volovo",
+            "--replied",
+            "--incoming",
+            "01-12/3456",
+            "--date",
+            "2023-10-20",
+            "--note",
+            "СЭД «Дело»",
+        ]
+    )
+    assert marked.exit_code == 0, marked.output
+    assert "вх. № 01-12/3456" in marked.output
+    # a message from usman about another letter waits on the review list
+    export = workdir / "export2"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        reply(
+            None,
+            "glava@usman.example.org",
+            "На № 17-01/228 от 02.10.2023 сообщаем.",
+            subject="Ответ на запрос",
+            message_id="<o1@usman.example.org>",
+        )
+    )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+
+    rows = {
+        r["id"]: r for r in json.loads(run(["status", "quality-week", "--format", "json"]).output)
+    }
+    volovo = rows["volovo"]
+    assert (volovo["state"], volovo["replied_at"], volovo["incoming_number"]) == (
+        "replied",
+        "2023-10-20",
+        "01-12/3456",
+    )
+    assert "вх. № 01-12/3456" in str(volovo["evidence"])
+    assert rows["usman"]["state"] == "review"
+    assert "glava@usman.example.org" in str(rows["usman"]["evidence"])
+    table = run(["status", "quality-week"]).output
+    usman_line = next(line for line in table.splitlines() if line.strip().startswith("usman"))
+    assert "на проверке" in usman_line
+
+    assert run(["report", "quality-week"]).exit_code == 0
+    (xlsx,) = (workdir / "reports").glob("Сводка*.xlsx")
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet is not None
+    by_id = {row[2]: row for row in ([c.value for c in r] for r in sheet.iter_rows())}
+    assert by_id["volovo"][6] == datetime.datetime(2023, 10, 20)  # the answer's own date
+    assert by_id["volovo"][7] == "отмечено вручную, вх. № 01-12/3456"
+    assert by_id["usman"][8] == "на проверке"
+    (reference,) = (workdir / "reports").glob("Справка*.docx")
+    table_rows = docx.Document(str(reference)).tables[0].rows
+
+    def plain(text: str) -> str:  # the справка's non-breaking spaces and hyphens
+        return text.replace("\xa0", " ").replace("\u2011", "-")
+
+    cells = {plain(r.cells[1].text): [plain(c.text) for c in r.cells] for r in table_rows}
+    assert cells["Воловский муниципальный округ"][3] == "вх. № 01-12/3456 от 20.10.2023"
+    assert cells["Усманский муниципальный округ"][5] == "на проверке"

@@ -6,6 +6,8 @@ import asyncio
 import email.policy
 import io
 import itertools
+import json
+import shutil
 import sqlite3
 from email.header import decode_header, make_header
 from email.parser import BytesParser
@@ -19,6 +21,7 @@ from mailer.docx import read_docx_text
 from mailer.settings import load_settings
 from mailer.smtp import Outcome, connect, transmit, wire_ready
 from tests.conftest import parse_strict, run
+from tests.mail_corpus import reply
 from tests.smtp_server import SmtpServer
 
 REG = "02-06-4425И38/10/-3327"
@@ -405,3 +408,133 @@ def test_letters_go_after_data_as_built_and_other_bytes_are_mended(
     parse_strict(received[0])
     assert received[1] == dotted
     assert received[2] == b"Subject: bare\r\n\r\nline one\r\nline two\r\nend\r\n"
+
+
+def test_a_different_letter_in_a_folder_of_the_same_name_is_sent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    assert run(["send", "quality-week", "--yes"], env=smtp_server.env()).exit_code == 0
+    other = workdir / "archive" / "quality-week"
+    shutil.copytree(workdir / "letters" / "quality-week", other)
+    shutil.copy(workdir / "letters" / "organization.toml", other.parent)
+    settings = other / "letter.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        .replace(REG, "02-06-5001/11")
+        .replace("date = 2023-10-12", "date = 2023-11-01"),
+        encoding="utf-8",
+    )
+    second = run(["send", str(other), "--only", "gryazi", "--yes"], env=smtp_server.env())
+    assert second.exit_code == 0, second.output
+    assert "Уже отправлено" not in second.output
+    assert "Отправлено: 1." in second.output
+    letters = run(["letters"]).output
+    assert "№ 02-06-4425И38/10/-3327 от 12.10.2023" in letters
+    assert "№ 02-06-5001/11 от 01.11.2023" in letters
+    # each letter's status is its own
+    assert "отправлено 1" in run(["status", str(other)]).output
+    assert "отправлено 20" in run(["status", "quality-week"]).output
+    # the same letter found by its number and date, wherever its folder has moved
+    moved = workdir / "moved" / "quality-week"
+    shutil.copytree(workdir / "letters" / "quality-week", moved)
+    shutil.copy(workdir / "letters" / "organization.toml", moved.parent)
+    again = run(["send", str(moved), "--yes"], env=smtp_server.env())
+    assert "Уже отправлено раньше: 20" in again.output
+    assert len(smtp_server.handler.messages) == 21
+
+
+def test_an_edited_letter_stops_and_says_what_changed(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    first = run(["send", "quality-week", "--only", "lipetsk", "--yes"], env=smtp_server.env())
+    assert first.exit_code == 0, first.output
+    folder = workdir / "letters" / "quality-week"
+    settings = folder / "letter.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        .replace(REG, "02-06-4425И38/10/-3328")
+        .replace("deadline = 2023-11-20", "deadline = 2023-11-24"),
+        encoding="utf-8",
+    )
+    body = folder / "body.j2"
+    body.write_text(body.read_text(encoding="utf-8") + "\nДополнение.\n", encoding="utf-8")
+    stopped = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert stopped.exit_code == 3, stopped.output
+    assert f"номер: был {REG}, стал 02-06-4425И38/10/-3328" in stopped.output
+    assert "срок ответа: был 20.11.2023, стал 24.11.2023" in stopped.output
+    assert "текст письма (body.j2) изменён" in stopped.output
+    assert "--new-version" in stopped.output
+    assert len(smtp_server.handler.messages) == 1
+    going_on = run(["send", "quality-week", "--new-version", "--yes"], env=smtp_server.env())
+    assert going_on.exit_code == 0, going_on.output
+    assert "новая редакция" in going_on.output
+    assert "Отправлено: 19." in going_on.output
+    with sqlite3.connect(workdir / "journal.db") as db:
+        versions = dict(db.execute("SELECT recipient_id, version FROM deliveries"))
+    assert versions["lipetsk"] == 1
+    assert set(versions.values()) == {1, 2}
+    assert sum(1 for v in versions.values() if v == 2) == 19
+    # answers citing either number are this letter's
+    export = workdir / "export"
+    export.mkdir()
+    for name, sender, number in (
+        ("1.eml", "glava@lipetsk.example.org", REG),
+        ("2.eml", "glava@volovo.example.org", "02-06-4425И38/10/-3328"),
+    ):
+        (export / name).write_bytes(
+            reply(
+                None, sender, f"На № {number} сообщаем.", subject="Ответ", message_id=f"<{name}@x>"
+            )
+        )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    status = run(["status", "quality-week", "--format", "json"])
+    states = {row["id"]: row["state"] for row in json.loads(status.output)}
+    assert (states["lipetsk"], states["volovo"], states["gryazi"]) == ("replied", "replied", "sent")
+    # the next run compares with the version now sent: nothing to stop for
+    quiet = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert quiet.exit_code == 0, quiet.output
+    assert "Отправлять нечего." in quiet.output
+
+
+def test_a_deadline_already_passed_is_said_by_check_and_send(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    # the sample letter's deadline, 20.11.2023, is long past
+    warning = "срок ответа 20.11.2023 уже прошёл"
+    check = run(["check", "quality-week"])
+    assert warning in check.output, check.output
+    refused = run(["send", "quality-week"], env=smtp_server.env(), input="n\n")
+    assert refused.output.index(warning) < refused.output.index("Отправить?")
+    sent = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert sent.exit_code == 0
+    assert warning in sent.output
+    # a deadline still ahead says nothing
+    settings = workdir / "letters" / "quality-week" / "letter.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            "deadline = 2023-11-20", "deadline = 2099-06-01"
+        ),
+        encoding="utf-8",
+    )
+    ahead = run(["check", "quality-week"])
+    assert "Срок ответа: 1 июня 2099 г." in ahead.output, ahead.output
+    assert "уже прошёл" not in ahead.output
+
+
+def test_a_reminder_never_attaches_another_version_than_was_sent(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    assert (
+        run(["send", "quality-week", "--only", "lipetsk", "--yes"], env=smtp_server.env()).exit_code
+        == 0
+    )
+    body = workdir / "letters" / "quality-week" / "body.j2"
+    body.write_text(body.read_text(encoding="utf-8") + "\nДополнение.\n", encoding="utf-8")
+    assert (
+        run(["send", "quality-week", "--new-version", "--yes"], env=smtp_server.env()).exit_code
+        == 0
+    )
+    remind = run(["remind", "quality-week", "--skip-track", "--dry-run", "--force"])
+    assert remind.exit_code == 0, remind.output
+    assert "lipetsk: получил редакцию 1 письма" in remind.output
+    assert "Получат напоминание (19)" in remind.output

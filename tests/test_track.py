@@ -3,8 +3,10 @@ letters actually sent, read from a real Dovecot and from mail exports."""
 
 from __future__ import annotations
 
+import copy
 import json
 import mailbox
+import re
 import time
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -12,14 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from mailer.replies.match import body_search_term
+from mailer.journal import Journal
+from mailer.replies.match import body_search_term, number_pattern
 from mailer.replies.sources import sender_address
 from tests.conftest import run
 from tests.imap_server import Dovecot
 from tests.mail_corpus import (
     REG,
     bounce,
+    exchange_report,
     parse,
+    postfix_report,
     raw_reply_cp1251,
     raw_reply_koi8_subject,
     read_receipt,
@@ -51,11 +56,11 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "lipetsky": ("sent", None),  # a forward from an unknown address: review
     "stanovoe": ("replied", "number+sender"),
     "terbuny": ("replied", "number+sender"),
-    "usman": ("sent", None),  # about another letter: review
+    "usman": ("review", None),  # about another letter: on review, shown as such
     "khlevnoe": ("replied", "number+sender"),
     "chaplygin": ("replied", "thread"),
-    "a1": ("sent", None),  # shared domain: review
-    "a2": ("sent", None),
+    "a1": ("review", None),  # shared domain: both on review until it is settled
+    "a2": ("review", None),
 }
 
 
@@ -291,6 +296,12 @@ def check_outcome(workdir: Path, output: str) -> None:
     for rid, (state, matched_by) in EXPECTED.items():
         assert (rows[rid]["state"], rows[rid]["matched_by"]) == (state, matched_by), rid
     assert "5.1.1" in (rows["zadonsk"]["note"] or "")
+    # a reply keeps the message's own date, sender, Message-ID and subject as its evidence
+    assert rows["gryazi"]["replied_at"] == "2023-10-20T10:30:00+00:00"
+    evidence = str(rows["gryazi"]["evidence"])
+    for part in ("glava@gryazi.example.org", "<tb1@gryazi.example.org>", "«Re: "):
+        assert part in evidence, evidence
+    assert str(rows["lev-tolstoy"]["evidence"]).startswith("сервер принял: 250")
     assert rows["lev-tolstoy"]["read_at"]
     # review list: shown, never counted
     for sender in (
@@ -493,3 +504,316 @@ def test_the_pre_selection_reads_the_sender_as_the_full_parser_does(
     assert sender_address(from_header) == address
     if address:
         assert parseaddr(from_header)[1] == address
+
+
+def status_rows() -> dict[str, dict[str, object]]:
+    result = run(["status", "quality-week", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return {row["id"]: row for row in json.loads(result.output)}
+
+
+def review_number(output: str, sender: str) -> int:
+    """The review item's own number, as track prints it."""
+    found = re.search(rf"№ (\d+): {re.escape(sender)} ", output)
+    assert found, output
+    return int(found[1])
+
+
+def test_delivery_reports_as_postfix_and_exchange_send_them(
+    workdir: Path, smtp_server: SmtpServer, dovecot: Dovecot
+) -> None:
+    sent = send_sample(workdir, smtp_server, dovecot.env())
+    forged = copy.deepcopy(sent["usman"])  # our headers, copied by a stranger
+    forged.replace_header("Message-ID", "<0123@economy.example.org>")
+    reports = [
+        # Postfix: a delay, the original's headers returned as always
+        postfix_report(
+            sent["lebedyan"],
+            [
+                (
+                    "glava@lebedyan.example.org",
+                    "delayed",
+                    "4.4.1",
+                    "X-Postfix; connect to mx.lebedyan.example.org[192.0.2.7]:25: "
+                    "Connection timed out",
+                )
+            ],
+            message_id="<delay1@mx.region.example.org>",
+        ),
+        # Exchange: one of the two addresses of elets refused, the original attached
+        exchange_report(
+            sent["elets"],
+            [
+                (
+                    "priemnaya@elets.example.org",
+                    "failed",
+                    "5.1.10",
+                    "smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found",
+                )
+            ],
+            message_id="<ndr1@elets.example.org>",
+        ),
+        # a stranger's "report" copying our X-Mailer headers, naming a recipient's address
+        postfix_report(
+            sent["usman"],
+            [("glava@usman.example.org", "failed", "5.1.1", "smtp; 550 5.1.1 User unknown")],
+            message_id="<forged1@phish.example.net>",
+            headers_of=forged,
+            sender="noreply@phish.example.net",
+        ),
+        # a real failure
+        postfix_report(
+            sent["zadonsk"],
+            [
+                (
+                    "glava@zadonsk.example.org",
+                    "failed",
+                    "5.1.1",
+                    "smtp; 550 5.1.1 <glava@zadonsk.example.org>: Recipient address rejected: "
+                    "User unknown in virtual mailbox table",
+                )
+            ],
+            message_id="<fail1@mx.region.example.org>",
+        ),
+    ]
+    for data in reports:
+        dovecot.append(data)
+    result = run(["track", "quality-week"], env=dovecot.env())
+    assert result.exit_code == 0, result.output
+    rows = status_rows()
+    # a delay is a notice: kept and shown, never a state
+    assert rows["lebedyan"]["state"] == "sent"
+    assert "lebedyan: glava@lebedyan.example.org: доставка задерживается" in result.output
+    # one address of two refused: still delivered, and the status says which and why
+    assert rows["elets"]["state"] == "sent"
+    failed = str(rows["elets"]["failed_addresses"])
+    assert failed.startswith("priemnaya@elets.example.org:")
+    assert "RESOLVER.ADR.RecipientNotFound" in failed
+    assert "glava@elets" not in failed
+    # the forgery ties to nothing we sent: on the review list, no state changes
+    assert rows["usman"]["state"] == "sent"
+    forged_number = review_number(result.output, "noreply@phish.example.net")
+    assert "не удалось связать с отправленным письмом" in result.output
+    # the real failure
+    assert rows["zadonsk"]["state"] == "bounced"
+    assert "User unknown in virtual mailbox table" in str(rows["zadonsk"]["failed_addresses"])
+    assert "отчёт о недоставке" in str(rows["zadonsk"]["evidence"])
+
+    # the reminder goes to the address of elets that took the letter, not to zadonsk
+    remind = run(["remind", "quality-week", "--skip-track", "--dry-run", "--force"])
+    assert remind.exit_code == 0, remind.output
+    elets = next(line for line in remind.output.splitlines() if line.startswith("  elets:"))
+    assert "<glava@elets.example.org>" in elets
+    assert "zadonsk: адрес не принял письмо" in remind.output
+
+    # the forged report is settled by its own number
+    dismissed = run(["mark", "quality-week", "--dismiss", str(forged_number)])
+    assert dismissed.exit_code == 0, dismissed.output
+    again = run(["mark", "quality-week", "--dismiss", str(forged_number)])
+    assert again.exit_code == 3
+
+    # a corrected address for the bounced recipient: said, and sent only on purpose
+    listing = (workdir / "recipients.csv").read_text(encoding="utf-8")
+    (workdir / "recipients.csv").write_text(
+        listing.replace("glava@zadonsk.example.org", "priemnaya@zadonsk.example.org"),
+        encoding="utf-8",
+    )
+    before = len(smtp_server.handler.messages)
+    plain = run(["send", "quality-week", "--yes"], env=smtp_server.env())
+    assert plain.exit_code == 0, plain.output
+    assert (
+        "Адрес zadonsk в списке изменился: был glava@zadonsk.example.org (письмо по старому "
+        "адресу не доставлено), стал priemnaya@zadonsk.example.org" in plain.output
+    )
+    assert "mailer send quality-week --new-address zadonsk" in plain.output
+    assert len(smtp_server.handler.messages) == before
+    resent = run(
+        ["send", "quality-week", "--new-address", "zadonsk", "--yes"], env=smtp_server.env()
+    )
+    assert resent.exit_code == 0, resent.output
+    assert "Отправлено: 1." in resent.output
+    (item,) = smtp_server.handler.messages[before:]
+    assert item.rcpt_tos == ["priemnaya@zadonsk.example.org"]
+    new_message = parse(item.data)
+    assert new_message["Message-ID"] != sent["zadonsk"]["Message-ID"]
+    rows = status_rows()
+    assert (rows["zadonsk"]["state"], rows["zadonsk"]["email"]) == (
+        "sent",
+        "priemnaya@zadonsk.example.org",
+    )
+    # an answer to the first message still finds the recipient
+    dovecot.append(
+        reply(
+            sent["zadonsk"],
+            "priemnaya@zadonsk.example.org",
+            "Получили, ответ направим.",
+            message_id="<late@zadonsk.example.org>",
+        )
+    )
+    assert run(["track", "quality-week"], env=dovecot.env()).exit_code == 0
+    assert status_rows()["zadonsk"]["state"] == "replied"
+
+
+def test_a_wrong_bounce_is_undone_with_history(workdir: Path, smtp_server: SmtpServer) -> None:
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        bounce(
+            sent["izmalkovo"],
+            "glava@izmalkovo.example.org",
+            with_original=False,
+            message_id="<b@r>",
+        )
+    )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    assert status_rows()["izmalkovo"]["state"] == "bounced"
+    undo = run(
+        ["mark", "quality-week", "izmalkovo", "--delivered", "--note", "подтвердили по телефону"]
+    )
+    assert undo.exit_code == 0, undo.output
+    assert "Возврат для izmalkovo снят" in undo.output
+    assert status_rows()["izmalkovo"]["state"] == "sent"
+    # the same report read again is not recorded again
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    assert status_rows()["izmalkovo"]["state"] == "sent"
+    with Journal(workdir / "journal.db") as journal:
+        delivery = journal.deliveries("quality-week")["izmalkovo"]
+        history = journal.events(delivery.id)
+    assert ("bounce", history[-2][1]) == history[-2]
+    assert history[-1] == ("bounce_revoked", "возврат снят: подтвердили по телефону")
+
+
+def test_review_items_are_settled_by_their_own_number(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        reply(
+            None,
+            "citizen@mail.example.net",
+            f"Пересылаю ответ Усманского округа на № {REG}.",
+            subject="Ответ",
+            message_id="<cz@mail.example.net>",
+        )
+    )
+    (export / "2.eml").write_bytes(
+        reply(
+            None,
+            "zam@region.example.org",
+            f"На № {REG} сообщаем.",
+            subject="Ответ",
+            message_id="<sh@region.example.org>",
+        )
+    )
+    tracked = run(["track", "quality-week", "--source", str(export)])
+    stranger = review_number(tracked.output, "citizen@mail.example.net")
+    shared = review_number(tracked.output, "zam@region.example.org")
+    rows = status_rows()
+    assert (rows["a1"]["state"], rows["a2"]["state"]) == ("review", "review")
+    assert rows["a1"]["review"] == str(shared)
+    # a stranger's forward accepted as usman's answer
+    accepted = run(["mark", "quality-week", "usman", "--review", str(stranger)])
+    assert accepted.exit_code == 0, accepted.output
+    # the shared-domain message is no one's answer
+    assert run(["mark", "quality-week", "--dismiss", str(shared)]).exit_code == 0
+    rows = status_rows()
+    assert (rows["usman"]["state"], rows["usman"]["matched_by"]) == ("replied", "review")
+    assert rows["usman"]["replied_at"] == "2023-10-20T10:30:00+00:00"  # the message's own date
+    assert "citizen@mail.example.net" in str(rows["usman"]["evidence"])
+    assert "<cz@mail.example.net>" in str(rows["usman"]["evidence"])
+    assert (rows["a1"]["state"], rows["a2"]["state"]) == ("sent", "sent")
+    assert run(["mark", "quality-week", "--dismiss", "9999"]).exit_code == 3
+
+
+def test_the_number_is_recognised_whatever_its_separators_became() -> None:
+    pattern = number_pattern(REG)
+    for written in (
+        REG,
+        "02_06_4425И38_10_-3327",  # slashes to underscores in a file name
+        "02-06-4425И38-10--3327",  # slashes to dashes, one doubled
+        "02-06-4425И38/10/3327",  # a separator dropped
+        "02 06 4425 И38 10 3327",  # spaces
+        "02–06–4425 И38 / 10 / –3327",  # typographic dashes, spaced
+        "02-06-4425I38/10/-3327".replace("I", "И"),
+        "исх. №02-06-4425И38/10/-3327, от 12.10.2023",
+    ):
+        assert pattern.search(written), written
+    for other in (
+        "02-06-4425И38/10/-3328",  # one digit differs
+        "02-06-4425И38/10/-33270",  # a digit more
+        "12-06-4425И38/10/-3327",
+        "102-06-4425И38/10/-3327",
+        "02-06-4425И38/10/-3327-1",
+        "02-06-4425Н38/10/-3327",
+    ):
+        assert not pattern.search(other), other
+
+
+def test_a_plain_text_bounce_quoting_the_thread_is_not_an_answer(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    """Some servers bounce in plain text, without RFC 3464, and keep our thread headers."""
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    (export / "1.eml").write_bytes(
+        reply(
+            sent["terbuny"],
+            "MAILER-DAEMON@mx.terbuny.example.org",
+            "This message was created automatically by mail delivery software.\n"
+            "A message that you sent could not be delivered to one or more of its recipients.",
+            subject="Mail delivery failed: returning message to sender",
+            message_id="<plain@mx.terbuny.example.org>",
+        )
+    )
+    result = run(["track", "quality-week", "--source", str(export)])
+    assert result.exit_code == 0, result.output
+    assert "Ответы:" not in result.output
+    assert "Автоответы (ответом не считаются): 1" in result.output
+    row = status_rows()["terbuny"]
+    assert (row["state"], row["matched_by"]) == ("sent", None)
+
+
+def test_not_delivered_only_when_every_address_refused(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    sent = send_sample(workdir, smtp_server, {})
+    export = workdir / "export"
+    export.mkdir()
+    words = "smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound"
+    (export / "1.eml").write_bytes(
+        exchange_report(
+            sent["elets"],
+            [("priemnaya@elets.example.org", "failed", "5.1.10", words)],
+            message_id="<n1@elets.example.org>",
+        )
+    )
+    first = run(["track", "quality-week", "--source", str(export)])
+    assert "(остальные адреса получателя письмо приняли)" in first.output
+    assert status_rows()["elets"]["state"] == "sent"
+    (export / "2.eml").write_bytes(
+        exchange_report(
+            sent["elets"],
+            [("glava@elets.example.org", "failed", "5.2.2", "smtp;552 5.2.2 Mailbox full")],
+            message_id="<n2@elets.example.org>",
+        )
+    )
+    assert run(["track", "quality-week", "--source", str(export)]).exit_code == 0
+    row = status_rows()["elets"]
+    assert row["state"] == "bounced"
+    assert "RecipientNotFound" in str(row["failed_addresses"])
+    assert "Mailbox full" in str(row["failed_addresses"])
+    # a failure report for an address on no message we sent ties to nothing
+    (export / "3.eml").write_bytes(
+        exchange_report(
+            sent["lipetsk"],
+            [("someone@elsewhere.example.org", "failed", "5.1.1", "smtp;550 5.1.1 unknown")],
+            message_id="<n3@elets.example.org>",
+        )
+    )
+    third = run(["track", "quality-week", "--source", str(export)])
+    assert "не удалось связать" in third.output
+    assert status_rows()["lipetsk"]["state"] == "sent"

@@ -23,9 +23,19 @@ _TAGS = re.compile(r"<[^>]+>")
 
 @dataclass
 class Bounced:
+    """One per-recipient block of a delivery status notification (RFC 3464 section 2.3)."""
+
     address: str
     status: str
     diagnostic: str
+    action: str = ""
+    original_address: str = ""
+
+    @property
+    def permanent_failure(self) -> bool:
+        """Only "failed" with a 5.x.x status is a bounce; delayed, relayed, expanded and
+        delivered are notices."""
+        return self.action == "failed" and self.status.startswith("5.")
 
 
 @dataclass
@@ -40,6 +50,9 @@ class Incoming:
     attachment_names: list[str] = field(default_factory=list)
     bounced: list[Bounced] = field(default_factory=list)
     returned_headers: dict[str, str] = field(default_factory=dict)
+    # a report's copy of the original: its Message-IDs, and whether any header came back at all
+    returned_ids: list[str] = field(default_factory=list)
+    has_returned_headers: bool = False
     message: EmailMessage | None = None
 
     @property
@@ -83,6 +96,16 @@ def is_auto_reply(message: Message) -> bool:
     return bool(AUTO_SUBJECT.match(_header(message, "Subject")))
 
 
+# A mail system's own address: what it sends without RFC 3464 (a plain-text bounce) is never a
+# person's answer, even when it quotes our letter's thread headers.
+_MAIL_SYSTEM = ("mailer-daemon", "postmaster", "mail-daemon", "microsoftexchange")
+
+
+def _from_mail_system(sender: str) -> bool:
+    local = sender.partition("@")[0]
+    return local.startswith(_MAIL_SYSTEM)
+
+
 def _report_type(message: Message) -> str:
     if message.get_content_type() != "multipart/report":
         return ""
@@ -101,21 +124,35 @@ def _delivery_status(message: Message) -> list[Bounced]:
         for block in blocks:
             if not isinstance(block, Message):
                 continue
-            recipient = str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+            final = _address_field(block, "Final-Recipient")
+            original = _address_field(block, "Original-Recipient")
             status = str(block.get("Status") or "").strip()
-            if not recipient or not status:
+            if not (final or original) or not status:
                 continue
-            address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
             bounced.append(
-                Bounced(address, status, " ".join(str(block.get("Diagnostic-Code") or "").split()))
+                Bounced(
+                    final or original,
+                    status.split()[0],
+                    " ".join(str(block.get("Diagnostic-Code") or "").split()),
+                    str(block.get("Action") or "").strip().lower(),
+                    original,
+                )
             )
     return bounced
 
 
-def _returned_headers(message: Message) -> tuple[list[str], dict[str, str]]:
-    """The original's Message-ID and our X-Mailer headers, from a bounce or a receipt."""
+def _address_field(block: Message, name: str) -> str:
+    """ "rfc822; user@host" as an address (RFC 3464 section 2.3.1 and 2.3.2)."""
+    value = str(block.get(name) or "")
+    return value.split(";", 1)[-1].strip().strip("<>").lower()
+
+
+def _returned_headers(message: Message) -> tuple[list[str], dict[str, str], bool]:
+    """The original's Message-ID and our X-Mailer headers, from a bounce or a receipt, and
+    whether the original's headers came back at all."""
     ids: list[str] = []
     headers: dict[str, str] = {}
+    returned = False
     for part in message.walk():
         ctype = part.get_content_type()
         if ctype == "message/disposition-notification":
@@ -133,11 +170,12 @@ def _returned_headers(message: Message) -> tuple[list[str], dict[str, str]]:
                 original = BytesParser(policy=email.policy.default).parsebytes(
                     raw if isinstance(raw, bytes) else b"", headersonly=True
                 )
+            returned = returned or bool(original.keys())
             ids += _ids(_header(original, "Message-ID"))
             for name in ("X-Mailer-Letter", "X-Mailer-Recipient"):
                 if _header(original, name):
                     headers[name] = _header(original, name)
-    return ids, headers
+    return ids, headers, returned
 
 
 def parse_incoming(data: bytes) -> Incoming:
@@ -160,16 +198,18 @@ def parse_incoming(data: bytes) -> Incoming:
     report = _report_type(message)
     bounced: list[Bounced] = []
     returned: dict[str, str] = {}
+    returned_ids: list[str] = []
+    has_returned = False
     if report == "delivery-status":
+        # every delivery status report, a delay as well as a failure; the matcher decides
         kind = "bounce"
         bounced = _delivery_status(message)
-        ids, returned = _returned_headers(message)
-        thread_ids += ids
+        returned_ids, returned, has_returned = _returned_headers(message)
     elif report == "disposition-notification":
         kind = "read_receipt"
-        ids, returned = _returned_headers(message)
+        ids, returned, _ = _returned_headers(message)
         thread_ids += ids
-    elif is_auto_reply(message):
+    elif is_auto_reply(message) or _from_mail_system(sender):
         kind = "auto_reply"
     else:
         kind = "reply"
@@ -195,5 +235,7 @@ def parse_incoming(data: bytes) -> Incoming:
         attachment_names=names,
         bounced=bounced,
         returned_headers=returned,
+        returned_ids=list(dict.fromkeys(returned_ids)),
+        has_returned_headers=has_returned,
         message=message,
     )

@@ -1,6 +1,6 @@
 """Whose answer is this, to which letter? Strongest evidence first, and never a guess:
-1. In-Reply-To / References (or, in a bounce or receipt, the original's Message-ID) naming a
-   message we sent;
+1. In-Reply-To / References (or, in a receipt, the original's Message-ID) naming a message we
+   sent; a delivery report counts only when it is tied to a delivery (see _match_report);
 2. the letter's registration number (in the subject, the text or an attachment's name, however
    spaced or dashed) together with a sender whose address, or else whose domain, belongs to
    exactly one recipient of that letter;
@@ -13,40 +13,41 @@ import re
 from dataclasses import dataclass
 
 from mailer.journal import Delivery, Journal
-from mailer.replies.classify import Incoming
+from mailer.replies.classify import Bounced, Incoming
 
-_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))
 # Latin letters that look like Cyrillic ones, as people type registration numbers
 _LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
-_SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[^0-9A-ZА-ЯЁ]+")
 # "№ 17-01/228", "исх. 02-06/1", "на № …": a reference to some letter's number
 _ANY_NUMBER = re.compile(r"(?:№|N[o°]?\.?|исх\.?|вх\.?)\s*(\d[\w/\-–—.]*\d)", re.IGNORECASE)
 
 
 def normalize_number(text: str) -> str:
-    return _SPACES.sub("", text.upper().translate(_DASHES).translate(_LOOKALIKES)).replace("_", "/")
+    """A registration number reduced to its digits and letters, in order: what stays the same
+    however its separators were typed, replaced, doubled or dropped."""
+    return _NOT_ALNUM.sub("", text.upper().translate(_LOOKALIKES))
 
 
-_DASH_CLASS = "[-‐‑‒–—―−]"
+# what a separator became on the way: dashes of every kind, "_" for "/" in file names, spaces
+_SEPARATORS = r"[\s\-‐‑‒–—―−_/\\.]*"
 _CYRILLIC_TO_LATIN = dict(zip("АВСЕНКМОРТХУ", "ABCEHKMOPTXY", strict=True))
 _WORD = "0-9A-Za-zА-Яа-яЁё"
 
 
 def number_pattern(number: str) -> re.Pattern[str]:
-    """A registration number as people write it: any spacing, any dash, "_" for "/" (file
-    names cannot hold a slash), Latin letters that look like its Cyrillic ones."""
+    """A registration number as people write it: the same digits and letters in the same order,
+    any separators (or none) between them, Latin letters that look like its Cyrillic ones. A
+    digit more or less at either end is another number."""
     parts = []
     for char in normalize_number(number):
-        if char == "-":
-            parts.append(_DASH_CLASS)
-        elif char == "/":
-            parts.append("[/_]")
-        elif char in _CYRILLIC_TO_LATIN:
+        if char in _CYRILLIC_TO_LATIN:
             parts.append(f"[{char}{_CYRILLIC_TO_LATIN[char]}]")
         else:
             parts.append(re.escape(char))
-    body = r"\s*".join(parts)
-    return re.compile(rf"(?<![{_WORD}]){body}(?![{_WORD}])", re.IGNORECASE)
+    body = _SEPARATORS.join(parts)
+    before = rf"(?<![{_WORD}])(?<![{_WORD}][-_/\\])"
+    after = rf"(?![{_WORD}])(?![-‐‑‒–—―−_/\\]+[{_WORD}])"
+    return re.compile(before + body + after, re.IGNORECASE)
 
 
 def body_search_term(number: str) -> str | None:
@@ -59,19 +60,37 @@ def body_search_term(number: str) -> str | None:
 
 @dataclass(frozen=True)
 class Match:
-    kind: str  # reply | auto_reply | bounce | read_receipt | review | unrelated
+    kind: str  # reply | auto_reply | bounce | notice | read_receipt | review | unrelated
     letter: str | None
     delivery: Delivery | None
     matched_by: str | None
     detail: str = ""
+    failed_addresses: tuple[str, ...] = ()  # a bounce: the addresses that refused for good
+
+
+# RFC 3464 section 2.3.3: what each action means to the person reading the journal
+ACTIONS = {
+    "failed": "не доставлено",
+    "delayed": "доставка задерживается, сервер ещё пытается",
+    "delivered": "доставлено",
+    "relayed": "передано дальше, без подтверждения доставки",
+    "expanded": "передано в список рассылки",
+}
+
+
+def report_words(block: Bounced) -> str:
+    """One per-recipient block, with the server's own words."""
+    action = ACTIONS.get(block.action, block.action or "действие не указано")
+    return f"{block.address}: {action} ({block.status}) {block.diagnostic}".strip()
 
 
 class Matcher:
     def __init__(self, journal: Journal) -> None:
         self.by_message_id = journal.known_message_ids()
-        numbers = journal.letter_numbers()
-        self.numbers = {letter: normalize_number(number) for letter, number in numbers.items()}
-        self.patterns = {letter: number_pattern(number) for letter, number in numbers.items()}
+        numbers = journal.every_letter_number()
+        self.letters = {letter for letter, _ in numbers}
+        self.numbers = {normalize_number(number) for _, number in numbers}
+        self.patterns = [(letter, number_pattern(number)) for letter, number in numbers]
         self.deliveries = journal.all_deliveries()
         self.by_address: dict[str, list[Delivery]] = {}
         self.by_domain: dict[tuple[str, str], list[Delivery]] = {}
@@ -97,14 +116,15 @@ class Matcher:
         if sender.rpartition("@")[2] in self.domains:
             return True
         normalized = normalize_number(subject)
-        return any(number in normalized for number in self.numbers.values())
+        return any(number in normalized for number in self.numbers)
 
     def _letters_cited(self, incoming: Incoming) -> list[str]:
         haystack = "\n".join([incoming.subject, incoming.text, *incoming.attachment_names])
-        return [letter for letter, pattern in self.patterns.items() if pattern.search(haystack)]
+        cited = [letter for letter, pattern in self.patterns if pattern.search(haystack)]
+        return list(dict.fromkeys(cited))
 
     def _cites_other(self, incoming: Incoming) -> bool:
-        ours = set(self.numbers.values())
+        ours = self.numbers
         for found in _ANY_NUMBER.findall(" ".join([incoming.subject, incoming.text])):
             if normalize_number(found) not in ours:
                 return True
@@ -112,13 +132,14 @@ class Matcher:
 
     def match(self, incoming: Incoming) -> list[Match]:
         kind = incoming.kind
+        if kind == "bounce":
+            # a delivery report is judged by its own fields, never by the thread alone
+            return self._match_report(incoming)
         for message_id in incoming.thread_ids:
             delivery = self.by_message_id.get(message_id)
             if delivery is not None:
                 return [Match(kind, delivery.letter, delivery, "thread")]
 
-        if kind == "bounce":
-            return self._match_bounce(incoming)
         if kind == "read_receipt":
             return [Match("unrelated", None, None, None, "уведомление о прочтении чужого письма")]
 
@@ -163,19 +184,58 @@ class Matcher:
             return [Match("review", letter, None, None, reason) for letter in letters]
         return [Match("unrelated", None, None, None)]
 
-    def _match_bounce(self, incoming: Incoming) -> list[Match]:
-        letter = incoming.returned_headers.get("X-Mailer-Letter")
-        rid = incoming.returned_headers.get("X-Mailer-Recipient")
-        if letter and rid:
-            for delivery in self.deliveries:
-                if delivery.letter == letter and delivery.recipient_id == rid:
-                    return [Match("bounce", letter, delivery, "returned headers")]
+    def _match_report(self, incoming: Incoming) -> list[Match]:
+        """A delivery status report (RFC 3464) counts for a delivery only when tied to it: the
+        reported address is one this delivery went to, and the returned headers carry its
+        Message-ID, or, with no headers returned, the address belongs to one delivery only.
+        Our X-Mailer headers can be copied by anyone and prove nothing. A permanent failure
+        that does not tie goes to the review list; other reports that do not tie are dropped."""
+        returned = [self.by_message_id[i] for i in incoming.returned_ids if i in self.by_message_id]
+        tied: dict[int, tuple[Delivery, list[Bounced]]] = {}
+        untied: list[Bounced] = []
+        for block in incoming.bounced:
+            addresses = {a for a in (block.address, block.original_address) if a}
+            delivery = None
+            if returned:
+                owners = [d for d in returned if addresses & {e.lower() for e in d.emails}]
+                delivery = owners[0] if owners else None
+            elif not incoming.has_returned_headers:
+                owners = list(
+                    {d.id: d for a in addresses for d in self.by_address.get(a, [])}.values()
+                )
+                delivery = owners[0] if len(owners) == 1 else None
+            if delivery is None:
+                untied.append(block)
+            else:
+                tied.setdefault(delivery.id, (delivery, []))[1].append(block)
+        how = "returned headers" if returned else "bounced address"
         matches = []
-        for bounced in incoming.bounced:
-            if not bounced.status.startswith("5"):
-                continue  # a delay notice, not a failure
-            candidates = self.by_address.get(bounced.address, [])
-            if len(candidates) == 1:
-                delivery = candidates[0]
-                matches.append(Match("bounce", delivery.letter, delivery, "bounced address"))
+        for delivery, blocks in tied.values():
+            failed = [b for b in blocks if b.permanent_failure]
+            detail = "; ".join(report_words(b) for b in blocks)
+            if failed:
+                refused = tuple(dict.fromkeys(b.address for b in failed))
+                matches.append(Match("bounce", delivery.letter, delivery, how, detail, refused))
+            else:
+                matches.append(Match("notice", delivery.letter, delivery, how, detail))
+        failures = [b for b in untied if b.permanent_failure]
+        if failures:
+            detail = "отчёт о недоставке не удалось связать с отправленным письмом: " + "; ".join(
+                report_words(b) for b in failures
+            )
+            for letter in self._letters_of_report(incoming, failures):
+                matches.append(Match("review", letter, None, None, detail))
         return matches or [Match("unrelated", None, None, None)]
+
+    def _letters_of_report(self, incoming: Incoming, blocks: list[Bounced]) -> list[str]:
+        """Which letters an untied failure report seems to be about, to put it on their review
+        lists: by the addresses it names, the headers it returns, or the number it cites."""
+        letters = [d.letter for b in blocks for d in self.by_address.get(b.address, [])]
+        letters += [
+            self.by_message_id[i].letter for i in incoming.thread_ids if i in self.by_message_id
+        ]
+        claimed = incoming.returned_headers.get("X-Mailer-Letter", "")
+        if claimed in self.letters:
+            letters.append(claimed)
+        letters += self._letters_cited(incoming)
+        return list(dict.fromkeys(letters))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from mailer.errors import ConfigError, InputError
 from mailer.journal import Delivery, Journal, ReplyRecord
-from mailer.letter import Letter, load_letter
+from mailer.letter import Letter
+from mailer.outcome import review_for
+from mailer.record import letter_argument, open_for_reading, sent_letter
 from mailer.replies.attachments import safe_name, save_attachments
 from mailer.replies.classify import parse_incoming
 from mailer.replies.match import Matcher, body_search_term
@@ -35,19 +37,9 @@ class TrackSummary:
 log = logging.getLogger("mailer.track")
 
 
-def _sent_letter(settings: Settings, letter_name: str, journal: Journal) -> Letter:
-    letter = load_letter(letter_name, settings.letters_dir)
-    if not journal.deliveries(letter.key):
-        raise InputError(
-            f"Письмо «{letter.key}» ещё не отправлялось: в журнале {settings.db} его нет.",
-            hint="Сначала отправьте его командой send (или проверьте MAILER_DB).",
-        )
-    return letter
-
-
 def run_track(settings: Settings, letter_name: str, source: Path | None) -> TrackSummary:
-    with Journal(settings.db) as journal:
-        letter = _sent_letter(settings, letter_name, journal)
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
         stats = ScanStats()
         matcher = Matcher(journal)
         imap_source: ImapSource | None = None
@@ -108,10 +100,6 @@ def _record(
             sub = safe_name(match.delivery.recipient_id) if match.delivery else REVIEW_FOLDER
             saved = save_attachments(incoming.message, settings.replies_dir / letter.key / sub)
         detail = match.detail
-        if match.kind == "bounce":
-            detail = "; ".join(
-                f"{b.address}: {b.status} {b.diagnostic}".strip() for b in incoming.bounced
-            )
         record = ReplyRecord(
             letter=letter.key,
             delivery_id=match.delivery.id if match.delivery else None,
@@ -124,6 +112,7 @@ def _record(
             detail=detail or None,
             attachments=tuple(str(p) for p in saved),
             source=source,
+            failed_addresses=match.failed_addresses,
         )
         if journal.record_reply(record):
             summary.new.append(record)
@@ -138,10 +127,29 @@ def _delivery(journal: Journal, letter: Letter, recipient_id: str) -> Delivery:
     return delivery
 
 
-def mark_replied(settings: Settings, letter_name: str, recipient_id: str, note: str) -> ReplyRecord:
-    """An answer that came another way: document management system, paper, phone."""
-    with Journal(settings.db) as journal:
-        letter = _sent_letter(settings, letter_name, journal)
+def _answer_date(value: dt.date | None, letter: Letter) -> str | None:
+    if value is None:
+        return None
+    if value < letter.settings.registration.date or value > dt.date.today():
+        raise InputError(
+            f"Дата ответа {value.isoformat()} не может быть раньше даты письма "
+            f"({letter.settings.registration.date.isoformat()}) или позже сегодняшней."
+        )
+    return value.isoformat()
+
+
+def mark_replied(
+    settings: Settings,
+    letter_name: str,
+    recipient_id: str,
+    note: str,
+    incoming: str | None = None,
+    date: dt.date | None = None,
+) -> ReplyRecord:
+    """An answer that came another way: document management system, paper, phone. It keeps
+    the answer's incoming number and its own date; the mark's time is kept beside them."""
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         record = ReplyRecord(
             letter=letter.key,
@@ -151,38 +159,68 @@ def mark_replied(settings: Settings, letter_name: str, recipient_id: str, note: 
             matched_by="manual",
             sender=None,
             subject=None,
-            received_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            received_at=_answer_date(date, letter),
             detail=note or "отмечено вручную",
+            incoming_number=incoming or None,
         )
         journal.record_reply(record)
     return record
 
 
 def unmark_replied(settings: Settings, letter_name: str, recipient_id: str) -> int:
-    with Journal(settings.db) as journal:
-        letter = _sent_letter(settings, letter_name, journal)
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         return journal.revoke_manual(letter.key, delivery.id)
 
 
-def review_for(records: list[ReplyRecord], emails: tuple[str, ...]) -> list[ReplyRecord]:
-    """Messages on the review list that may be this recipient's answer: from one of their
-    addresses, or from their domain."""
-    addresses = {e.lower() for e in emails}
-    domains = {e.rpartition("@")[2] for e in addresses}
-    return [
-        r
-        for r in records
-        if r.kind == "review"
-        and r.sender
-        and (r.sender in addresses or r.sender.rpartition("@")[2] in domains)
-    ]
+def mark_delivered(settings: Settings, letter_name: str, recipient_id: str, note: str) -> int:
+    """A bounce recorded wrongly: the recipient confirms they have the letter."""
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
+        delivery = _delivery(journal, letter, recipient_id)
+        return journal.revoke_bounces(letter.key, delivery.id, note or "письмо доставлено")
+
+
+def _review_item(
+    settings: Settings, journal: Journal, letter: Letter, record_id: int
+) -> ReplyRecord:
+    for record in journal.replies(letter.key):
+        if record.id == record_id and record.kind == "review":
+            return record
+    raise InputError(
+        f"Письма на проверке № {record_id} у письма «{letter.key}» нет (или оно уже решено).",
+        hint="Список на проверке показывает команда: mailer track "
+        + letter_argument(letter, settings.letters_dir),
+    )
+
+
+def accept_review(
+    settings: Settings, letter_name: str, record_id: int, recipient_id: str, note: str
+) -> ReplyRecord:
+    """A message on the review list is this recipient's answer."""
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
+        delivery = _delivery(journal, letter, recipient_id)
+        item = _review_item(settings, journal, letter, record_id)
+        said = f"письмо на проверке № {record_id} от {item.sender} принято как ответ"
+        journal.accept_review(letter.key, record_id, delivery.id, f"{said}. {note}".strip(". "))
+        return item
+
+
+def dismiss_review_item(settings: Settings, letter_name: str, record_id: int) -> ReplyRecord:
+    """A message on the review list is no one's answer (a stranger's, say)."""
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
+        item = _review_item(settings, journal, letter, record_id)
+        journal.dismiss_review(letter.key, [record_id], None)
+        return item
 
 
 def dismiss_review(settings: Settings, letter_name: str, recipient_id: str) -> int:
     """The messages on review for a recipient are not their answer: reminders may go."""
-    with Journal(settings.db) as journal:
-        letter = _sent_letter(settings, letter_name, journal)
+    with open_for_reading(settings) as journal:
+        letter = sent_letter(settings, letter_name, journal)
         delivery = _delivery(journal, letter, recipient_id)
         pending = review_for(journal.replies(letter.key), delivery.emails)
         return journal.dismiss_review(

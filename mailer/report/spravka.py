@@ -22,7 +22,7 @@ TABLE_PT = 12
 HEADERS = ("№", "Адресат", "Отправлено", "Ответ (вх. № и дата)", "Напоминаний", "Состояние")
 NO_ANSWER = "—"
 CELL_PADDING_MM = 2 * 1.9 + 1  # Word's and LibreOffice's default cell margins, and some air
-# "вх. № 01-12/3456 от 20.10.2023" in a hand mark's note, until the journal keeps them apart
+# "вх. № 01-12/3456 от 20.10.2023" in the note of a hand mark made before the journal kept them
 _INCOMING = re.compile(
     r"(?:вх\.?\s*)?№\s*(?P<number>[^\s,;]+)(?:\s*от\s*(?P<date>\d{2}\.\d{2}\.\d{4}))?",
     re.IGNORECASE,
@@ -41,12 +41,12 @@ def _day(stamp: str | None) -> str:
 def incoming(row: StatusRow) -> str:
     """The answer's incoming registration: "вх. № … от …", or its date alone.
 
-    The journal keeps the incoming number of a hand mark in its note for now; a row that
-    carries ``incoming_number`` and ``incoming_date`` of its own is read first."""
+    A hand mark keeps its incoming number and the answer's date (``replied_at``); one made
+    before it did may still carry them in its note."""
     if row.state != "replied":
         return NO_ANSWER
-    number = getattr(row, "incoming_number", None)
-    date = getattr(row, "incoming_date", None)
+    number = row.incoming_number
+    date: str | None = None
     if not number and row.note:
         found = _INCOMING.search(row.note)
         if found:

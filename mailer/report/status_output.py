@@ -56,6 +56,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
             ("Отправлено", [local_time(r.sent_at) for r in rows]),
             ("Ответ", [local_time(r.replied_at) for r in rows]),
             ("Как найден", [MATCHED_BY.get(r.matched_by or "", r.matched_by or "") for r in rows]),
+            ("Вх. №", [r.incoming_number or "" for r in rows]),
             ("Напом.", [str(r.reminders or "") for r in rows]),
             ("Прочитано", [local_time(r.read_at) for r in rows]),
             ("Срок", [deadline_note(r) for r in rows]),
@@ -64,7 +65,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     else:
         columns += [
             ("Состояние", [plain_state(r) for r in rows]),
-            ("Дата", [_day(r.replied_at or r.sent_at) for r in rows]),
+            ("Дата", [_day(r.replied_at if r.state == "replied" else r.sent_at) for r in rows]),
             ("Срок", [deadline_note(r) for r in rows]),
         ]
     widths = [max([len(title), *(len(v) for v in values)]) for title, values in columns]
@@ -84,18 +85,27 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     for index in range(len(rows)):
         lines.append(line([values[index] for _, values in columns]))
     if not wide:
-        notes = [(n, r) for n, r in enumerate(rows, start=1) if r.note]
-        if notes:
+        notes = [
+            (
+                n,
+                " — ".join(
+                    filter(None, [r.incoming_number and f"вх. № {r.incoming_number}", r.note])
+                ),
+            )
+            for n, r in enumerate(rows, start=1)
+        ]
+        if any(note for _, note in notes):
             lines.append("")
             lines.append("Примечания:")
-            for number, row in notes:
-                lines.append(_cut(f"  {number}. {row.note}", TERMINAL_WIDTH))
+            for number, note in notes:
+                if note:
+                    lines.append(_cut(f"  {number}. {note}", TERMINAL_WIDTH))
     totals = status.totals()
     lines.append("")
     summary = "Итого: " + ", ".join(f"{TOTAL_TITLES[k].lower()} {v}" for k, v in totals.items())
     lines += textwrap.wrap(summary, TERMINAL_WIDTH, subsequent_indent="  ", break_on_hyphens=False)
     if not wide:
-        hint = f"Все столбцы (адреса, время, как найден ответ): mailer status {letter.key} --wide"
+        hint = "Все столбцы (адреса, время, как найден ответ, вх. №): добавьте --wide"
         lines += textwrap.wrap(hint, TERMINAL_WIDTH, break_on_hyphens=False)
     return "\n".join(lines) + "\n"
 

@@ -66,7 +66,8 @@ def workbook(status: LetterStatus) -> bytes:
                 _local_datetime(row.sent_at),
                 row.reminders,
                 _local_datetime(row.replied_at),
-                MATCHED_BY.get(row.matched_by or "", row.matched_by or ""),
+                MATCHED_BY.get(row.matched_by or "", row.matched_by or "")
+                + (f", вх. № {row.incoming_number}" if row.incoming_number else ""),
                 plain_state(row),
                 deadline_note(row),
                 row.note or "",

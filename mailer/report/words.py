@@ -25,12 +25,14 @@ MATCHED_BY = {
     "bounced address": "по адресу",
     "sender": "по адресу",
     "manual": "отмечено вручную",
+    "review": "принято с проверки",
 }
 TOTAL_TITLES = {
     "recipients": "Адресатов",
     "sent": "Отправлено",
     "replied": "Ответили",
     "not_replied": "Не ответили",
+    "review": "На проверке",
     "overdue": "Срок истёк",
     "bounced": "Не доставлено",
     "not_sent": "Не отправлено",
@@ -42,6 +44,8 @@ def local_time(stamp: str | None) -> str:
     """The journal keeps UTC; people read their own clock, in Russian order."""
     if not stamp:
         return ""
+    if len(stamp) == 10:  # a day with no time: an answer's date marked by hand
+        return ".".join(reversed(stamp.split("-")))
     try:
         return datetime.fromisoformat(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
     except ValueError:
@@ -49,7 +53,7 @@ def local_time(stamp: str | None) -> str:
 
 
 def plain_state(row: StatusRow) -> str:
-    if row.overdue:
+    if row.overdue and row.state != "review":  # a message waits to be judged: that comes first
         return "срок истёк"
     return STATE_TITLES.get(row.state, row.state)
 

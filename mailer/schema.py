@@ -1,0 +1,165 @@
+"""The journal's schema: numbered migrations, each applied in one transaction with its record
+by mailer.journal, which alone reads and writes the file. A new schema is a new migration:
+journals already written must upgrade."""
+
+from __future__ import annotations
+
+STATES = ("pending", "sending", "sent", "failed", "uncertain", "bounced", "replied")
+# What a message in the mailbox was to a letter. "manual" is an answer that came another way
+# (document management system, paper, phone), entered with `mailer mark`; "notice" a delivery
+# report that is not a failure (delayed, relayed, expanded, delivered): kept, never a state.
+REPLY_KINDS_V2 = ("reply", "auto_reply", "bounce", "read_receipt", "review", "manual")
+REPLY_KINDS = (*REPLY_KINDS_V2, "notice")
+_REPLY_COLUMNS = (
+    "id, letter, delivery_id, message_id, kind, matched_by, sender, subject, received_at, "
+    "detail, attachments, source, recorded_at, revoked_at"
+)
+
+# Numbered migrations; each runs in one transaction together with its own record.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "letters and deliveries",
+        [
+            """CREATE TABLE letters (
+                key TEXT PRIMARY KEY,
+                subject TEXT NOT NULL,
+                reg_number TEXT NOT NULL,
+                reg_date TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            f"""CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                recipient_id TEXT NOT NULL,
+                emails TEXT NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL CHECK (state IN {STATES!r}),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                smtp_response TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                UNIQUE (letter, recipient_id)
+            )""",
+            """CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                at TEXT NOT NULL,
+                state TEXT NOT NULL,
+                detail TEXT
+            )""",
+            "CREATE INDEX events_delivery ON events(delivery_id)",
+        ],
+    ),
+    (
+        2,
+        "replies, receipts, bounces and mailbox positions",
+        [
+            f"""CREATE TABLE replies (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                delivery_id INTEGER REFERENCES deliveries(id),
+                message_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN {REPLY_KINDS!r}),
+                matched_by TEXT,
+                sender TEXT,
+                subject TEXT,
+                received_at TEXT,
+                detail TEXT,
+                attachments TEXT,
+                source TEXT,
+                recorded_at TEXT NOT NULL,
+                revoked_at TEXT,
+                UNIQUE (letter, message_id)
+            )""",
+            "CREATE INDEX replies_delivery ON replies(delivery_id)",
+            """CREATE TABLE mailbox_positions (
+                source TEXT PRIMARY KEY,
+                uidvalidity INTEGER NOT NULL,
+                last_uid INTEGER NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ],
+    ),
+    (
+        3,
+        "reminders",
+        [
+            f"""CREATE TABLE reminders (
+                id INTEGER PRIMARY KEY,
+                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                sequence INTEGER NOT NULL,
+                message_id TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL CHECK (state IN {STATES!r}),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                smtp_response TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                UNIQUE (delivery_id, sequence)
+            )""",
+        ],
+    ),
+]
+
+
+MIGRATIONS.append(
+    (
+        4,
+        "the record: letter identity and versions, recipients as addressed, per-address "
+        "bounces, notices, incoming numbers",
+        [
+            "ALTER TABLE letters ADD COLUMN folder TEXT",
+            """CREATE TABLE letter_versions (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                version INTEGER NOT NULL,
+                fingerprint TEXT NOT NULL,
+                facts TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (letter, version)
+            )""",
+            # the version of the letter each recipient was sent, and the recipient as addressed
+            "ALTER TABLE deliveries ADD COLUMN version INTEGER",
+            "ALTER TABLE deliveries ADD COLUMN recipient TEXT",
+            # a message sent before the recipient's address was corrected: its answers and
+            # reports still belong to the delivery
+            """CREATE TABLE earlier_messages (
+                id INTEGER PRIMARY KEY,
+                delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+                message_id TEXT NOT NULL UNIQUE,
+                emails TEXT NOT NULL,
+                state TEXT NOT NULL,
+                sent_at TEXT,
+                replaced_at TEXT NOT NULL
+            )""",
+            # SQLite cannot widen a CHECK: the replies table is rebuilt with its rows
+            f"""CREATE TABLE replies_v4 (
+                id INTEGER PRIMARY KEY,
+                letter TEXT NOT NULL REFERENCES letters(key),
+                delivery_id INTEGER REFERENCES deliveries(id),
+                message_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN {REPLY_KINDS!r}),
+                matched_by TEXT,
+                sender TEXT,
+                subject TEXT,
+                received_at TEXT,
+                detail TEXT,
+                attachments TEXT,
+                source TEXT,
+                recorded_at TEXT NOT NULL,
+                revoked_at TEXT,
+                failed_addresses TEXT,
+                incoming_number TEXT,
+                UNIQUE (letter, message_id)
+            )""",
+            f"INSERT INTO replies_v4 ({_REPLY_COLUMNS}) SELECT {_REPLY_COLUMNS} FROM replies",  # noqa: S608 - our names
+            "DROP TABLE replies",
+            "ALTER TABLE replies_v4 RENAME TO replies",
+            "CREATE INDEX replies_delivery ON replies(delivery_id)",
+        ],
+    )
+)
