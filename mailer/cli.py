@@ -347,14 +347,20 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
 
 @cli.command()
 @click.argument("letter", metavar="ПИСЬМО")
-@click.argument("recipient", metavar="ПОЛУЧАТЕЛЬ", required=False)
+@click.argument("recipient", metavar="[ПОЛУЧАТЕЛЬ]", required=False)
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
-@click.option("--incoming", default="", help="С --replied: входящий номер ответа (01-12/3456).")
+@click.option(
+    "--incoming",
+    default="",
+    metavar="НОМЕР",
+    help="С --replied: входящий номер ответа (01-12/3456).",
+)
 @click.option(
     "--date",
     "answer_date",
     type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
     default=None,
+    metavar="ДАТА",
     help="С --replied: дата ответа (2023-10-20 или 20.10.2023).",
 )
 @click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")

@@ -64,6 +64,8 @@ def command_line_errors() -> Iterator[tuple[list[str], int]]:
     yield ["send", "quality-week", "--only"], 2
     yield ["report", "quality-week", "--out", "recipients.csv"], 2
     yield ["mark", "quality-week", "gryazi"], 2
+    yield ["mark", "quality-week", "gryazi", "--replied", "--date", "вчера"], 2
+    yield ["mark", "quality-week", "--review", "один"], 2
     yield ["--env-file", "no-such.env", "letters"], 2
 
 
