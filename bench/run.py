@@ -426,6 +426,23 @@ def main() -> None:
     else:
         rows.append(("track 20000 messages", "not measured: Dovecot missing", "", ""))
 
+    # peak memory of track on large mail: within a few times the largest message allowed
+    import track_memory
+
+    memory = track_memory.measure()
+    results["track_memory"] = {
+        case: {"s": round(t, 1), "peak_rss_mb": round(m)} for case, (t, m) in memory.items()
+    }
+    for case, (_seconds, peak) in memory.items():
+        rows.append(
+            (
+                f"track peak RSS, {case}",
+                f"{peak:.0f} MB",
+                f"≤ {track_memory.TARGET_MB} MB",
+                "ok" if peak <= track_memory.TARGET_MB else "MISS",
+            )
+        )
+
     start = median(max(runs, 5), startup)
     results["startup_s"] = round(start, 3)
     rows.append(("mailer --help", f"{start:.3f} s", "≤ 0.25 s", "ok" if start <= 0.25 else "MISS"))

@@ -45,9 +45,11 @@ from mailer.record import (
 from mailer.render import RenderedLetter, Renderer, address
 from mailer.russian import date_numeric
 from mailer.settings import Settings
+from mailer.signing import SHARED, Signed, require_signatures, signature_for
 from mailer.system_ru import file_problem
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
+SIGNATURE_TYPE = ("application", "pkcs7-signature")
 
 
 @dataclass
@@ -62,6 +64,23 @@ class Prepared:
     sender: Sender
     shared_docx: bytes | None  # the one DOCX of a letter "по списку"
     messages: MessageFactory
+    # A signed letter's verified signatures by recipient id (SHARED for the one document)
+    signed: dict[str, Signed] | None = None
+    # False for a preview: a document whose signature is missing goes without one
+    signatures_required: bool = True
+
+    def document_attachments(self, key: str, name: str, docx: bytes) -> list[Attachment]:
+        """The DOCX and, for a signed letter, its verified detached signature beside it."""
+        attachments = [Attachment(name, docx, *DOCX_TYPE)]
+        if self.letter.mark is not None:
+            signed = self.signed or {}
+            if key in signed or self.signatures_required:
+                signature = signature_for(signed, key, docx)
+                attachments.append(Attachment(name + ".sig", signature, *SIGNATURE_TYPE))
+        return attachments
+
+    def document_key(self, recipient: Recipient) -> str:
+        return SHARED if self.shared_docx is not None else recipient.id
 
     def render(self, recipient: Recipient) -> tuple[RenderedLetter, bytes]:
         rendered = self.renderer.render(recipient)
@@ -80,7 +99,9 @@ class Prepared:
             to_name=recipient.full_name,
             to_addresses=recipient.emails,
             blocks=rendered.email_blocks,
-            attachments=[Attachment(rendered.docx_name, docx, *DOCX_TYPE)],
+            attachments=self.document_attachments(
+                self.document_key(recipient), rendered.docx_name, docx
+            ),
             message_id=message_id,
             recipient_id=recipient.id,
         )
@@ -120,7 +141,7 @@ def prepare(
     recipient_list = recipient_list or load_recipients(recipients_path(letter, recipients), sheet)
     renderer = Renderer(letter)
     renderer.check_all(recipient_list)
-    document = DocxLetter(letter)
+    document = DocxLetter(letter, mark=letter.mark)
     sender = parse_sender(
         settings.sender, letter.organization.short_name, letter.organization.email
     )
@@ -129,9 +150,6 @@ def prepare(
     if letter.settings.mode == "list":
         group = renderer.group_addressing()
         shared = document.fill(group.addressee, group.salutation, renderer.render_group_body())
-        if letter.signature_file is not None:
-            sig = _attachment(letter.signature_file, letter.docx_name(None) + ".sig")
-            extra.insert(0, Attachment(sig.filename, sig.data, "application", "pkcs7-signature"))
     messages = MessageFactory(
         sender=sender,
         subject=letter.email_subject,
@@ -280,6 +298,9 @@ def plan_send(
         plan.uncertain + plan.interrupted,
         list(plan.readdress),
     )
+    if prepared.letter.mark is not None:
+        # Checked before anything is sent: every document's signature over its exact bytes.
+        prepared.signed = require_signatures(prepared, plan.to_send)
     return plan
 
 

@@ -16,12 +16,14 @@ from mailer.cli_endings import count_progress, fail, interrupted, last_resort
 from mailer.click_ru import RussianGroup
 from mailer.click_ru import install as install_russian
 from mailer.errors import ExitCode, MailerError
+from mailer.guard import terminal_text
 
 install_russian()  # before the commands are declared: click.Path names its kind when built
 
 # Only click, the errors and how a command ends load at start-up, so that `mailer --help` is
 # instant; each command imports the core it needs.
 if TYPE_CHECKING:
+    from mailer.journal import ReplyRecord
     from mailer.outbox import SendSummary
     from mailer.settings import Settings
 
@@ -146,8 +148,40 @@ def preview(
     click.echo(f"Откройте в браузере: {result.index.resolve().as_uri()}")
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
+    click.echo(f"Электронная подпись: {result.signature}.")
     click.echo("Ничего не отправлено.")
     _next_steps(next_steps.after_preview(letter, next_steps.same_list(recipients, sheet)))
+
+
+@cli.command("for-signing")
+@click.argument("letter")
+@recipients_option
+@with_settings
+def for_signing(settings: Settings, letter: str, recipients: Path | None) -> None:
+    """Записать документы подписанного письма в его папку подписей, чтобы их подписать."""
+    from mailer.signing import describe, run_for_signing
+
+    prepared, result = run_for_signing(settings, letter, recipients)
+    total = len(result.written) + len(result.unchanged)
+    click.echo(f"Документов для подписи: {total}, папка: {result.folder}")
+    if result.moved:
+        click.echo(
+            f"Письмо изменилось: прежние версии документов ({len(result.moved)}) и их подписи "
+            f"перенесены в {result.earlier}."
+        )
+    if result.unchanged:
+        click.echo(
+            f"Уже были там без изменений: {len(result.unchanged)}, из них с подписью: "
+            f"{result.signed}."
+        )
+    assert prepared.letter.certificate is not None
+    click.echo(f"Подписывает: {describe(prepared.letter.certificate)}.")
+    click.echo(
+        "Подпишите каждый документ откреплённой подписью (CMS), не открывая и не пересохраняя "
+        "его: файл подписи .sig должен лечь рядом с документом (КриптоАРМ, КриптоПро или "
+        "openssl cms -sign). Затем проверьте и отправьте:"
+    )
+    click.echo(f"  mailer check {letter}\n  mailer send {letter}")
 
 
 @cli.command()
@@ -177,6 +211,8 @@ def check(settings: Settings, letter: str, recipients: Path | None, sheet: str |
         if report.letter.settings.mode == "list"
         else f"прочитано обратно: {report.documents_checked} из {report.recipients}"
     )
+    for line in report.signature:
+        click.echo(f"Электронная подпись: {line}.")
     click.echo(f"Проверено в документе ({checked}):")
     for item in report.verified:
         click.echo(f"  – {item};")
@@ -240,7 +276,13 @@ def remind(
     force: bool,
 ) -> None:
     """Напомнить тем, кто получил письмо и не ответил."""
-    from mailer.reminders import execute_remind, plan_remind, preview_remind
+    from mailer.reminders import (
+        execute_remind,
+        plan_remind,
+        preview_remind,
+        remind_for_signing,
+        verify_remind_signatures,
+    )
 
     plan = plan_remind(
         settings, letter, recipients, source=source, skip_track=skip_track, force=force, sheet=sheet
@@ -254,7 +296,7 @@ def remind(
     if plan.skipped:
         click.echo(f"Не получат напоминание ({len(plan.skipped)}):")
         for rid, reason in plan.skipped.items():
-            click.echo(f"  {rid}: {reason}")
+            click.echo(f"  {rid}: {terminal_text(reason, limit=500)}")
     if not plan.due:
         click.echo("Напоминать некому.")
         _next_steps(next_steps.after_nothing_to_remind(letter))
@@ -270,8 +312,16 @@ def remind(
         index = preview_remind(plan, out)
         click.echo(f"Пробный запуск: напоминания собраны в {index.parent}, ничего не отправлено.")
         click.echo(f"Откройте в браузере: {index.resolve().as_uri()}")
+        signing = remind_for_signing(plan)
+        if signing is not None:
+            click.echo(
+                f"Письмо подписывается: напоминания для подписи записаны в {signing.folder}. "
+                "Подпишите их откреплённой подписью (.sig рядом с документом) в тот же день, "
+                "которым они датированы."
+            )
         _next_steps(next_steps.after_remind_dry_run(letter))
         return
+    verify_remind_signatures(plan)
     _confirm("Отправить напоминания?", yes)
     from mailer.progress import SendProgress
 
@@ -321,15 +371,24 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         for record in records:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             how = MATCHED_BY.get(record.matched_by or "", record.matched_by or "")
-            extra = f" — {record.detail}" if record.detail and kind != "reply" else ""
+            extra = (
+                f" — {terminal_text(record.detail)}" if record.detail and kind != "reply" else ""
+            )
             if kind == "bounce" and record.delivery_id and record.failed_addresses:
                 emails = recipients[record.delivery_id].emails
                 if {e.lower() for e in emails} - set(record.failed_addresses):
                     extra += " (остальные адреса получателя письмо приняли)"
             files = f", вложений: {len(record.attachments)}" if record.attachments else ""
-            click.echo(f"  {who}: {record.sender} «{record.subject}» ({how}{files}){extra}")
+            click.echo(f"  {who}: {_from_mail(record)} ({how}{files}){extra}")
     if not [r for r in summary.new if r.kind not in ("review", "notice")]:
         click.echo("Новых ответов нет.")
+    if summary.large:
+        click.echo(
+            f"Письма больше {settings.max_message_mb} МБ (MAILER_MAX_MESSAGE_MB) прочитаны "
+            "по началу, их вложения не сохранены и остались в почтовом ящике:"
+        )
+        for where in summary.large:
+            click.echo(f"  {terminal_text(where)}")
     if summary.already_recorded:
         click.echo(f"Уже учтены раньше: {summary.already_recorded}.")
     notices = [r for r in summary.new if r.kind == "notice"]
@@ -337,12 +396,17 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
         click.echo(f"Уведомления о доставке (состояние не меняют): {len(notices)}")
         for record in notices:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
-            click.echo(f"  {who}: {record.detail}")
+            click.echo(f"  {who}: {terminal_text(record.detail)}")
     if summary.review:
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
-            click.echo(f"  № {record.id}: {record.sender} «{record.subject}»: {record.detail}")
+            click.echo(f"  № {record.id}: {_from_mail(record)}: {terminal_text(record.detail)}")
     _next_steps(next_steps.after_track(letter, review=bool(summary.review)))
+
+
+def _from_mail(record: ReplyRecord) -> str:
+    """Sender and subject as a message gave them: anything in them may be hostile."""
+    return f"{terminal_text(record.sender)} «{terminal_text(record.subject)}»"
 
 
 @cli.command()
@@ -752,7 +816,7 @@ def _report_sending(
         if items:
             click.echo(f"{title} ({len(items)}):")
             for rid, detail in items:
-                click.echo(f"  {rid}: {detail}")
+                click.echo(f"  {rid}: {terminal_text(detail)}")
     if summary.uncertain or summary.recovered:
         click.echo(uncertain_hint())
     if summary.failed or summary.deferred:

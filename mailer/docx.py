@@ -79,7 +79,8 @@ def _body_xml(blocks: Sequence[Block]) -> str:
 
 
 class _FromSettings:
-    """The default of DocxLetter's ``mark``: the letter's own [signature]."""
+    """The default of DocxLetter's ``mark``: the letter's own, read from its signer's
+    certificate (None for an unsigned letter)."""
 
 
 FROM_SETTINGS = _FromSettings()
@@ -100,9 +101,9 @@ class DocxLetter:
         """``title``, ``registration`` (number, date; blanks when empty) and ``enclosure``
         (the "Приложение: …" line) are a reminder's, a letter of its own. ``mark``: the
         electronic-signature mark's data, or None for a letter without one (position | name);
-        by default the letter's [signature]."""
+        by default the letter's own (Letter.mark: from its signer's certificate)."""
         self.letter = letter
-        shown_mark = letter.settings.signature if isinstance(mark, _FromSettings) else mark
+        shown_mark = letter.mark if isinstance(mark, _FromSettings) else mark
         document_xml, static_zip = _build_skeleton(
             letter, title, registration, shown_mark, enclosure
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mailer.errors import OutputError
+from mailer.guard import fit_bytes, split_extension
 from mailer.system_ru import file_problem
 
 
@@ -24,12 +26,14 @@ def write_new_file(path: Path, data: bytes) -> Path:
     return path
 
 
-def free_name(folder: Path, name: str) -> Path:
-    """The first of NAME, "NAME (2)", "NAME (3)" … that is not taken in FOLDER."""
-    candidate = folder / name
-    stem, suffix = candidate.stem, candidate.suffix
+def free_name(folder: Path, name: str, reuse: Callable[[Path], bool] | None = None) -> Path:
+    """The first of NAME, "NAME (2)", "NAME (3)" … that is not taken in FOLDER (or that REUSE
+    accepts as it is), each within the file system's 255 bytes per name (the stem shortened,
+    the extension kept)."""
+    stem, suffix = split_extension(name)
+    candidate = folder / fit_bytes(stem, suffix)
     counter = 2
-    while candidate.exists():
-        candidate = folder / f"{stem} ({counter}){suffix}"
+    while candidate.exists() and not (reuse and reuse(candidate)):
+        candidate = folder / (fit_bytes(stem, f" ({counter}){suffix}"))
         counter += 1
     return candidate

@@ -179,7 +179,8 @@ class Journal:
         except BlockingIOError:
             handle.close()
             raise JournalError(
-                f"Журнал {self.path} занят: рассылка уже идёт в другом окне или процессе.",
+                f"Журнал {self.path} занят: другая команда (send, remind или track) уже работает "
+                "с ним в другом окне или процессе.",
                 hint="Дождитесь её окончания и запустите команду снова.",
             ) from None
         handle.truncate(0)

@@ -167,8 +167,8 @@ def rendered_problems(documents: dict[str, bytes], letter: Letter, mark_shown: b
 def _page_problems(pages: list[list[str]], letter: Letter, mark_shown: bool) -> list[str]:
     s = letter.settings
     wanted = [s.signatory.name, *s.signatory.position.split()]
-    if mark_shown and s.signature is not None:
-        wanted += [*MARK_TITLE, *mark_lines(s.signature)]
+    if mark_shown and letter.mark is not None:
+        wanted += [*MARK_TITLE, *mark_lines(letter.mark)]
 
     def pages_with(text: str) -> list[int]:
         return [i for i, lines in enumerate(pages) if any(text in line for line in lines)]

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from mailer.certificate import Certificate, SignatureMark, load_certificate
 from mailer.chars import line_unsafe, text_unsafe
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
@@ -79,19 +80,28 @@ class Signatory(_Model):
     name: str = Field(min_length=1)
 
 
-class SignatureMark(_Model):
-    """The electronic-signature mark (отметка об электронной подписи)."""
+class SignatureSettings(_Model):
+    """A signed letter: the signer's certificate, from which the mark is drawn, and the folder
+    where the documents to sign and their detached signatures (.sig) are kept."""
 
-    certificate: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
-    valid_from: dt.date
-    valid_to: dt.date
+    certificate_file: str = Field(min_length=1)
+    folder: str = Field(default="signed", min_length=1)
+    # Hand-typed values of older letter folders: kept only if they equal the certificate's.
+    certificate: str | None = None
+    owner: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _period(self) -> SignatureMark:
-        if self.valid_to < self.valid_from:
-            raise ValueError("срок действия сертификата кончается раньше, чем начинается")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "certificate_file" not in data:
+            raise ValueError(
+                'укажите файл сертификата подписавшего: certificate_file = "имя.cer" '
+                "(DER или PEM, в папке письма); номер сертификата, владелец и срок действия "
+                "в отметке об электронной подписи берутся из него"
+            )
+        return data
 
 
 class Executor(_Model):
@@ -158,27 +168,32 @@ class LetterSettings(_Model):
     deadline_working_days: int | None = Field(default=None, ge=1, le=250)
     deadline_on_day_off: bool = False
     signatory: Signatory
-    signature: SignatureMark | None = None
+    signature: SignatureSettings | None = None
     executor: Executor
     group: GroupAddress | None = None
     attachments: list[str] = []
-    signature_file: str | None = None
     recipients: str | None = None
     read_receipt: bool = False
     email_subject: HeaderText | None = None
     reminder: ReminderPolicy = ReminderPolicy()
     report: ReportSettings = ReportSettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_signature_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "signature_file" in data:
+            raise ValueError(
+                "поле signature_file больше не используется: подписанное письмо описывает раздел "
+                "[signature] (certificate_file и папка подписей folder), файлы .sig лежат в этой "
+                "папке рядом с подписанными документами"
+            )
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> LetterSettings:
         if self.mode == "list" and self.group is None:
             raise ValueError(
                 'для письма «по списку» (mode = "list") нужен раздел [group] с адресатом'
-            )
-        if self.signature_file and self.mode != "list":
-            raise ValueError(
-                "файл подписи (signature_file) прикладывается только к письму «по списку»: "
-                "персональные письма каждому получателю разные"
             )
         if self.deadline and self.deadline < self.registration.date:
             raise ValueError("срок ответа (deadline) раньше даты письма")
@@ -213,10 +228,22 @@ class Letter:
     settings: LetterSettings
     organization: Organization
     attachments: tuple[Path, ...]
-    signature_file: Path | None
     blank: Path | None
     # the list named in letter.toml, resolved inside the letters folder
     recipients_file: Path | None = None
+    # The signer's certificate of a signed letter; None: unsigned, no mark.
+    certificate: Certificate | None = None
+
+    @property
+    def mark(self) -> SignatureMark | None:
+        """The electronic-signature mark its documents carry, or None for an unsigned letter.
+        A marked document is sent only beside a signature verified over its bytes."""
+        return SignatureMark.of(self.certificate) if self.certificate else None
+
+    @property
+    def signing_folder(self) -> Path | None:
+        signature = self.settings.signature
+        return self.folder / signature.folder if signature else None
 
     @cached_property
     def deadline(self) -> dt.date | None:
@@ -382,18 +409,7 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         _existing_file(folder, folder, name, "attachments", "Файл приложения", settings_path)
         for name in settings.attachments
     )
-    signature_file = (
-        _existing_file(
-            folder,
-            folder,
-            settings.signature_file,
-            "signature_file",
-            "Файл электронной подписи",
-            settings_path,
-        )
-        if settings.signature_file
-        else None
-    )
+    certificate = _signer_certificate(folder, settings, settings_path)
     blank = (
         _existing_file(
             folder, folder.parent, organization.blank, "blank", "Бланк организации", org_path
@@ -412,7 +428,33 @@ def load_letter(name_or_path: str, letters_dir: Path) -> Letter:
         settings=settings,
         organization=organization,
         attachments=attachments,
-        signature_file=signature_file,
         blank=blank,
         recipients_file=recipients_file,
+        certificate=certificate,
     )
+
+
+def _signer_certificate(folder: Path, settings: LetterSettings, where: Path) -> Certificate | None:
+    signature = settings.signature
+    if signature is None:
+        return None
+    _confined(folder, folder, signature.folder, "signature.folder", where)
+    path = _existing_file(
+        folder,
+        folder,
+        signature.certificate_file,
+        "signature.certificate_file",
+        "Файл сертификата подписавшего",
+        where,
+    )
+    certificate = load_certificate(path)
+    typed = certificate.mismatches(
+        signature.certificate, signature.owner, signature.valid_from, signature.valid_to
+    )
+    if typed:
+        raise LetterError(
+            f"В {where} (раздел [signature]) данные отметки не совпадают с сертификатом "
+            f"{path.name}:\n" + "\n".join(f"  {line}" for line in typed),
+            hint="Уберите эти поля: отметка берётся из файла сертификата.",
+        )
+    return certificate

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from mailer.campaign import prepare
+from mailer.campaign import Prepared, prepare
 from mailer.errors import OutputError
 from mailer.letter import Letter
 from mailer.message import html_page
@@ -22,6 +22,7 @@ from mailer.recipients import Recipient
 from mailer.render import Addressing
 from mailer.russian import date_numeric, date_words, filename_safe
 from mailer.settings import Settings
+from mailer.signing import describe, letter_documents, verify_documents
 from mailer.system_ru import file_problem
 from mailer.text import Block, to_html
 
@@ -35,6 +36,7 @@ class PreviewResult:
     index: Path
     count: int
     shared_docx_sha256: str | None
+    signature: str  # what the preview found about the signatures, one line
     list_notes: tuple[str, ...] = ()
 
 
@@ -143,6 +145,7 @@ def run_preview(
     prepared = prepare(settings, letter_name, recipients, sheet=sheet)
     letter = prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / letter.key, len(prepared.recipients))
+    signature = _signature_state(prepared)
 
     shared_sha = None
     if prepared.shared_docx is not None:
@@ -184,9 +187,33 @@ def run_preview(
         facts.append(
             ("Документ для всех", f"{_link(name, name)}<br><small>SHA-256 {shared_sha}</small>")
         )
+    facts.append(("Электронная подпись", html.escape(signature)))
     index = writer.finish(s.subject, facts)
     return PreviewResult(
-        writer.folder, index, len(prepared.recipients), shared_sha, prepared.recipients.notes
+        writer.folder,
+        index,
+        len(prepared.recipients),
+        shared_sha,
+        signature,
+        prepared.recipients.notes,
+    )
+
+
+def _signature_state(prepared: Prepared) -> str:
+    """A preview shows a signed letter's documents with their mark, as they are signed; each
+    signature found is verified and attached, and what is missing is said."""
+    letter = prepared.letter
+    if letter.certificate is None:
+        return "письмо не подписывается: отметки об электронной подписи в документе нет"
+    prepared.signatures_required = False
+    documents = list(letter_documents(prepared, prepared.recipients))
+    prepared.signed, problems = verify_documents(prepared, documents)
+    who = describe(letter.certificate)
+    if not problems:
+        return f"подписи проверены ({len(documents)} из {len(documents)}): {who}"
+    return (
+        f"подписи проверены: {len(prepared.signed)} из {len(documents)}; без проверенной подписи "
+        f"письмо не отправляется (документы для подписи: mailer for-signing {letter.key}); {who}"
     )
 
 

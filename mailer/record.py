@@ -104,8 +104,8 @@ def letter_facts(letter: Letter) -> dict[str, Any]:
         for name in (BODY_TEMPLATE, EMAIL_TEMPLATE)
         if (letter.folder / name).is_file()
     }
-    files = [*letter.attachments, *([letter.signature_file] if letter.signature_file else [])]
-    return {
+    files = list(letter.attachments)
+    facts = {
         "subject": s.subject,
         "email_subject": letter.email_subject,
         "number": s.registration.number,
@@ -114,6 +114,11 @@ def letter_facts(letter: Letter) -> dict[str, Any]:
         "text": texts,
         "attachments": {path.name: _sha256(path) for path in files},
     }
+    if letter.certificate is not None:
+        # the mark the documents carry: the signer's certificate (its .sig files are not the
+        # letter: signing again the same documents is the same version)
+        facts["signer"] = letter.certificate.serial
+    return facts
 
 
 def fingerprint(facts: dict[str, Any]) -> str:
@@ -152,6 +157,12 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for name in sorted(set(old_text) | set(new_text)):
         if old_text.get(name) != new_text.get(name):
             said.append(f"текст письма ({name}) изменён")
+    if old.get("signer") != new.get("signer"):
+        was, now = (
+            f"сертификат {v}" if v else "без подписи"
+            for v in (old.get("signer"), new.get("signer"))
+        )
+        said.append(f"электронная подпись: было {was}, стало {now}")
     old_files, new_files = old.get("attachments") or {}, new.get("attachments") or {}
     added = sorted(set(new_files) - set(old_files))
     removed = sorted(set(old_files) - set(new_files))

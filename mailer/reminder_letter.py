@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mailer.docx import DocxLetter
+from mailer.docx import FROM_SETTINGS, DocxLetter, _FromSettings
 from mailer.letter import Letter
 from mailer.russian import date_numeric
+from mailer.signature_block import MarkData
 
 
 def reminder_title(letter: Letter) -> str:
@@ -51,13 +52,17 @@ def enclosure_line(letter: Letter) -> str:
     )
 
 
-def reminder_document(letter: Letter) -> DocxLetter:
-    """The reminder's DOCX skeleton, laid out as the letter, filled per recipient."""
+def reminder_document(
+    letter: Letter, mark: MarkData | _FromSettings | None = FROM_SETTINGS
+) -> DocxLetter:
+    """The reminder's DOCX skeleton, laid out as the letter, filled per recipient. It carries
+    the letter's own mark (signed when the letter is), unless ``mark`` says otherwise."""
     return DocxLetter(
         letter,
         title=reminder_title(letter),
         registration=reminder_registration(letter),
         enclosure=enclosure_line(letter),
+        mark=mark,
     )
 
 

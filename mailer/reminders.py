@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailer.campaign import Prepared, prepare, recipients_path
+from mailer.campaign import SIGNATURE_TYPE, Prepared, prepare, recipients_path
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord
 from mailer.letter import Letter
@@ -33,11 +33,22 @@ from mailer.record import (
     recorded_recipients,
     sent_letter,
 )
-from mailer.reminder_letter import reminder_document, reminder_title, reminder_vars
+from mailer.reminder_letter import reminder_date, reminder_document, reminder_title, reminder_vars
 from mailer.render import Addressing
 from mailer.replies.track import TrackSummary, run_track
 from mailer.russian import date_numeric, filename_safe
 from mailer.settings import Settings
+from mailer.signature import SignatureError
+from mailer.signing import (
+    Document,
+    ForSigning,
+    Signed,
+    letter_documents,
+    signature_for,
+    signing_name,
+    verify_documents,
+    write_for_signing,
+)
 from mailer.status import ANSWERS
 from mailer.text import Block
 
@@ -61,6 +72,8 @@ class RemindPlan:
     skipped: dict[str, str] = field(default_factory=dict)
     track: TrackSummary | None = None
     force: bool = False
+    # A signed letter's reminders: each one's verified signature by recipient id
+    signed: dict[str, Signed] | None = None
 
     @property
     def title(self) -> str:
@@ -233,9 +246,11 @@ class _Built:
 class _ReminderBuilder:
     def __init__(self, plan: RemindPlan) -> None:
         self.plan = plan
+        # a signed letter's reminders carry the mark too (Letter.mark), and are signed
         self.document = reminder_document(plan.prepared.letter)
 
-    def build(self, due: Due, message_id: str, thread: list[str]) -> _Built:
+    def reminder(self, due: Due) -> tuple[str, Addressing, list[Block], list[Block], bytes]:
+        """The reminder's DOCX name, addressing, DOCX and email text, and DOCX bytes."""
         prepared = self.plan.prepared
         letter = prepared.letter
         recipient = due.recipient
@@ -249,12 +264,24 @@ class _ReminderBuilder:
             recipient, reminder_vars(letter, self.plan.today, due.sequence, docx_name)
         )
         reminder_docx = self.document.fill(addressing.addressee, addressing.salutation, body)
+        return docx_name, addressing, body, email_blocks, reminder_docx
+
+    def build(self, due: Due, message_id: str, thread: list[str]) -> _Built:
+        prepared = self.plan.prepared
+        letter = prepared.letter
+        recipient = due.recipient
+        docx_name, addressing, _, email_blocks, reminder_docx = self.reminder(due)
         original, original_docx = prepared.render(recipient)
-        # the reminder, then the original letter again (its other attachments follow)
-        attachments = [
-            Attachment(docx_name, reminder_docx, *DOCX_TYPE),
-            Attachment(original.docx_name, original_docx, *DOCX_TYPE),
-        ]
+        # the reminder, then the original letter again (its other attachments follow), each
+        # with its signature when the letter is signed
+        attachments = [Attachment(docx_name, reminder_docx, *DOCX_TYPE)]
+        signed = self.plan.signed or {}
+        if letter.mark is not None and (recipient.id in signed or prepared.signatures_required):
+            signature = signature_for(signed, recipient.id, reminder_docx)
+            attachments.append(Attachment(docx_name + ".sig", signature, *SIGNATURE_TYPE))
+        attachments += prepared.document_attachments(
+            prepared.document_key(recipient), original.docx_name, original_docx
+        )
         subject = f"Напоминание: {letter.email_subject}"
         data = prepared.messages.build(
             to_name=recipient.full_name,
@@ -321,10 +348,46 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
     return summary
 
 
+def reminder_documents(plan: RemindPlan) -> list[Document]:
+    """The reminders' DOCX files as they are signed and sent."""
+    builder = _ReminderBuilder(plan)
+    documents = []
+    for item in plan.due:
+        docx_name, _, _, _, data = builder.reminder(item)
+        rid = item.recipient.id
+        documents.append(Document(rid, signing_name(rid, docx_name), data))
+    return documents
+
+
+def verify_remind_signatures(plan: RemindPlan, *, required: bool = True) -> list[str]:
+    """For a signed letter: the signatures of every reminder (dated today) and of the original
+    letters attached again. Raises SignatureError if ``required``; else returns the problems."""
+    prepared = plan.prepared
+    if prepared.letter.mark is None:
+        return []
+    recipients = [d.recipient for d in plan.due]
+    prepared.signed, problems = verify_documents(prepared, letter_documents(prepared, recipients))
+    day = reminder_date(prepared.letter, plan.today)
+    plan.signed, own = verify_documents(prepared, reminder_documents(plan), day)
+    problems += own
+    if problems and required:
+        raise SignatureError(problems, f"mailer remind {prepared.letter.key} --dry-run")
+    prepared.signatures_required = required
+    return problems
+
+
+def remind_for_signing(plan: RemindPlan) -> ForSigning | None:
+    """A signed letter's reminders written into its signing folder, to be signed."""
+    if plan.prepared.letter.mark is None:
+        return None
+    return write_for_signing(plan.prepared, reminder_documents(plan))
+
+
 def preview_remind(plan: RemindPlan, out: Path | None) -> Path:
     """The dry run: every reminder as it would go, in a folder with an index.html."""
     letter = plan.prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / f"{letter.key}-напоминания", len(plan.due))
+    verify_remind_signatures(plan, required=False)
     builder = _ReminderBuilder(plan)
     for number, item in enumerate(plan.due, start=1):
         thread = [item.delivery.message_id]

@@ -125,7 +125,8 @@ class Renderer:
                 "citation": self.letter.citation,
                 "signatory": s.signatory,
                 "signatory_title": self.letter.signatory_title,
-                "signature": s.signature,
+                # the mark's data when the letter is signed, None otherwise
+                "signature": self.letter.mark,
                 "executor": s.executor,
                 "mode": s.mode,
                 "group": s.group,

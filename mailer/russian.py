@@ -13,6 +13,8 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from mailer.guard import fit_bytes
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -250,10 +252,11 @@ def salutation(full_name: str, gender: str | None = None) -> str:
 
 
 def filename_safe(text: str) -> str:
-    """Keep Cyrillic and the office's punctuation; replace what file systems refuse."""
-    text = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", text)
+    """Keep Cyrillic and the office's punctuation; replace what file systems refuse. At most
+    200 bytes (a name may hold 255), leaving room for a number before and an extension after."""
+    text = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", text)
     text = re.sub(r"\s+", " ", text).strip(" .")
-    return text[:150]
+    return fit_bytes(text, limit=200).strip(" .")
 
 
 def plural(count: int, one: str, few: str, many: str) -> str:

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = None
     imap_verify_cert: bool = True
 
+    # Incoming mail: the largest message read whole (larger ones are classified from their
+    # start; their attachments stay in the mailbox), and the authserv-id of the office's own
+    # server in Authentication-Results (RFC 8601): unset, those headers are not looked at
+    max_message_mb: int = Field(default=50, ge=1, le=2048)
+    authserv_id: str | None = None
+
     sender: str | None = None
     reply_to: str | None = None
 
@@ -67,6 +73,8 @@ class Settings(BaseSettings):
     db: Path = Path("mailer.db")
     letters_dir: Path = Path("letters")
     replies_dir: Path = Path("replies")
+    # CA certificates to report the signer's certificate chain against (trust is not required)
+    signature_ca_file: Path | None = None
     # Where the details of an unexpected error and the --verbose transcript are written
     log_dir: Path = Path("logs")
     # The --verbose transcript on every run: SMTP and IMAP dialogue, the program's decisions
@@ -88,7 +96,7 @@ class Settings(BaseSettings):
                     raise ValueError(f"MAILER_{name.upper()}: недопустимый символ ({bad})")
         return self
 
-    @field_validator("smtp_ca_file", "imap_ca_file")
+    @field_validator("smtp_ca_file", "imap_ca_file", "signature_ca_file")
     @classmethod
     def _ca_file(cls, value: Path | None) -> Path | None:
         if value is None:
@@ -127,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def imap_port_effective(self) -> int:
         return self.imap_port or IMAP_PORTS[self.imap_security]
+
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mb * 1024 * 1024
 
     @property
     def imap_configured(self) -> bool:

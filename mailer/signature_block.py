@@ -51,7 +51,7 @@ MARK_PADDING_MM = 1.0  # the mark cell's inner left and right margin
 
 
 class MarkData(Protocol):
-    """What the mark shows, read from the signer's certificate (letter.SignatureMark)."""
+    """What the mark shows, read from the signer's certificate (certificate.SignatureMark)."""
 
     @property
     def certificate(self) -> str: ...

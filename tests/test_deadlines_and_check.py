@@ -158,14 +158,6 @@ def test_check_finds_what_is_wrong_in_a_document() -> None:
     assert len(problems) == 4
 
 
-def test_check_flags_a_certificate_not_valid_on_the_letters_date(workdir: Path) -> None:
-    _set(workdir, "valid_from = 2022-10-20", "valid_from = 2023-10-20")
-    result = run(["check", "quality-week"])
-    assert result.exit_code == 3
-    assert "сертификат подписи действителен с 20.10.2023" in result.output
-    assert "датировано 12.10.2023" in result.output
-
-
 def test_preview_declines_every_sample_addressee(workdir: Path) -> None:
     assert run(["preview", "quality-week"]).exit_code == 0
     page = (workdir / "preview" / "quality-week" / "index.html").read_text(encoding="utf-8")

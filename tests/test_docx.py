@@ -87,11 +87,6 @@ def test_every_requisite_is_there_in_order() -> None:
         "– пункт списка;",
         "Строка один\nстрока два",
         "Начальник управления",
-        "ДОКУМЕНТ ПОДПИСАН",
-        "ЭЛЕКТРОННОЙ ПОДПИСЬЮ",
-        "Сертификат 00ABC20116D53890C647B5F348EF27298C",
-        "Владелец Дождиков Кирилл Владимирович",
-        "Действителен с 20.10.2022 по 13.01.2024",
         "К.В. Дождиков",
         "Макеева Светлана Александровна",
         "(4742) 22-17-07",
@@ -179,7 +174,7 @@ def test_the_mark_is_the_callers_to_give_or_leave_out() -> None:
     """One value decides the signature block's form: the mark's data, or None."""
     import datetime as dt
 
-    from mailer.letter import SignatureMark
+    from mailer.certificate import SignatureMark
 
     letter = load_letter("quality-week", LETTERS)
     without = DocxLetter(letter, mark=None).fill("A", "B", BLOCKS)

@@ -123,11 +123,27 @@ def test_letter_folder_cannot_reach_outside(
     refused(smtp_server, 3, words)
 
 
-def test_signature_file_cannot_be_the_env_file(workdir: Path, smtp_server: SmtpServer) -> None:
+def test_signers_certificate_cannot_be_the_env_file(workdir: Path, smtp_server: SmtpServer) -> None:
     (workdir / ".env").write_text("MAILER_SMTP_PASSWORD=the-real-one\n", encoding="utf-8")
-    add(workdir / LIST_LETTER / "letter.toml", 'signature_file = "../../.env"')
+    replace(
+        workdir / LIST_LETTER / "letter.toml",
+        'certificate_file = "demo-signer.pem"',
+        'certificate_file = "../../.env"',
+    )
     refused(
-        smtp_server, 3, ["signature_file", "../../.env"], ["send", "quality-week-list", "--yes"]
+        smtp_server,
+        3,
+        ["signature.certificate_file", "../../.env"],
+        ["send", "quality-week-list", "--yes"],
+    )
+
+
+def test_the_old_signature_file_is_refused_with_its_replacement_named(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    add(workdir / LIST_LETTER / "letter.toml", 'signature_file = "letter.docx.sig"')
+    refused(
+        smtp_server, 3, ["signature_file", "[signature]"], ["send", "quality-week-list", "--yes"]
     )
 
 

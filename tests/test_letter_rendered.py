@@ -6,12 +6,13 @@ text above it, the executor mark at the bottom left of the last page, below the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from mailer.certificate import SignatureMark
 from mailer.docx import DocxLetter
 from mailer.letter import load_letter
 from mailer.signature_block import MARK_TITLE
@@ -32,6 +33,10 @@ SALUTATION = "Уважаемая Наталья Ивановна!"
 CERTIFICATE = "00ABC20116D53890C647B5F348EF27298C"
 LONG_CERTIFICATE = "7A00ABC20116D53890C647B5F348EF27298CDE12"  # 40 digits, SHA-1 sized
 BOTTOM_MARGIN_PT = 20 / 25.4 * 72
+# the seed's mark (its data come from a certificate: here given directly to the builder)
+MARK = SignatureMark(
+    CERTIFICATE, "Дождиков Кирилл Владимирович", dt.date(2022, 10, 20), dt.date(2024, 1, 13)
+)
 # a paragraph at a time: 1 to 24 of the sample's paragraphs, over three pages
 GROWTH = range(1, 25)
 
@@ -43,30 +48,17 @@ def sample_paragraphs() -> list[Block]:
     return blocks + [b for b in blocks if b.kind == "para"]
 
 
-def with_certificate(tmp: Path, certificate: str | None) -> Path:
-    folder = tmp / f"letters-{certificate or 'none'}"
-    shutil.copytree(LETTERS, folder)
-    settings = folder / "quality-week" / "letter.toml"
-    text = settings.read_text(encoding="utf-8")
-    if certificate is None:
-        text = re.sub(r"\[signature\].*?\n\n", "", text, flags=re.DOTALL)
-    else:
-        text = text.replace(CERTIFICATE, certificate)
-    settings.write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
     tmp = tmp_path_factory.mktemp("letters")
     blocks = sample_paragraphs()
     paths: list[Path] = []
-    signed = DocxLetter(load_letter("quality-week", LETTERS))
+    signed = DocxLetter(load_letter("quality-week", LETTERS), mark=MARK)
     for count in GROWTH:
         path = tmp / f"signed-{count:02}.docx"
         path.write_bytes(signed.fill(ADDRESSEE, SALUTATION, blocks[:count]))
         paths.append(path)
-    unsigned = DocxLetter(load_letter("quality-week", with_certificate(tmp, None)))
+    unsigned = DocxLetter(load_letter("quality-week", LETTERS), mark=None)
     for count in (2, 9, 13):
         path = tmp / f"unsigned-{count:02}.docx"
         path.write_bytes(unsigned.fill(ADDRESSEE, SALUTATION, blocks[:count]))
@@ -74,12 +66,13 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
     group = load_letter("quality-week-list", LETTERS)
     assert group.settings.group is not None
     path = tmp / "group.docx"
-    listed = DocxLetter(group).fill(
+    listed = DocxLetter(group, mark=MARK).fill(
         group.settings.group.addressee, group.settings.group.salutation, blocks[:3]
     )
     path.write_bytes(listed)
     paths.append(path)
-    long = DocxLetter(load_letter("quality-week", with_certificate(tmp, LONG_CERTIFICATE)))
+    long_mark = SignatureMark(LONG_CERTIFICATE, MARK.owner, MARK.valid_from, MARK.valid_to)
+    long = DocxLetter(load_letter("quality-week", LETTERS), mark=long_mark)
     path = tmp / "long-certificate.docx"
     path.write_bytes(long.fill(ADDRESSEE, SALUTATION, blocks[:4]))
     paths.append(path)

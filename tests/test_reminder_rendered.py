@@ -22,6 +22,7 @@ from tests.rendered import (
     render,
 )
 from tests.test_letter_rendered import (
+    MARK,
     assert_executor_mark_at_the_bottom,
     assert_text_above,
     sample_paragraphs,
@@ -69,7 +70,7 @@ def reminders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
     extra = sample_paragraphs()
     paths = []
     letter = load_letter("quality-week", LETTERS)
-    document = reminder_document(letter)
+    document = reminder_document(letter, mark=MARK)
     addressee, salutation, body = reminder_body(LETTERS)
     for count in GROWTH:
         # the reminder's own text, with the letter's paragraphs before its last one
@@ -78,7 +79,7 @@ def reminders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Document]:
         path.write_bytes(document.fill(addressee, salutation, blocks))
         paths.append(path)
     folder = registered_letters(tmp)
-    registered = reminder_document(load_letter("quality-week", folder))
+    registered = reminder_document(load_letter("quality-week", folder), mark=MARK)
     addressee, salutation, body = reminder_body(folder)
     path = tmp / "registered.docx"
     path.write_bytes(registered.fill(addressee, salutation, body))

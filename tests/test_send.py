@@ -294,15 +294,9 @@ def test_plaintext_auth_to_a_remote_host_is_refused(workdir: Path, smtp_server: 
 def test_list_letter_sends_one_identical_document_with_its_signature(
     workdir: Path, smtp_server: SmtpServer
 ) -> None:
-    folder = workdir / "letters" / "quality-week-list"
-    (folder / "letter.docx.sig").write_bytes(b"0\x82\x01\x00detached-cms-signature")
-    settings = folder / "letter.toml"
-    settings.write_text(
-        settings.read_text(encoding="utf-8").replace(
-            '# signature_file = "letter.docx.sig"', 'signature_file = "letter.docx.sig"'
-        ),
-        encoding="utf-8",
-    )
+    # the sample is signed with a demonstration certificate (tests/test_signature.py)
+    signed = workdir / "letters" / "quality-week-list" / "signed"
+    signature = (signed / "Письмо 12.10.2023 № 02-06-4425И38_10_-3327.docx.sig").read_bytes()
     result = run(["send", "quality-week-list", "--yes"], env=smtp_server.env())
     assert result.exit_code == 0, result.output
     documents = set()
@@ -314,6 +308,7 @@ def test_list_letter_sends_one_identical_document_with_its_signature(
             "Письмо 12.10.2023 № 02-06-4425И38_10_-3327.docx.sig",
         ]
         assert parts[1].get_content_type() == "application/pkcs7-signature"
+        assert parts[1].get_payload(decode=True) == signature
         payload = parts[0].get_content()
         documents.add(payload)
         plain = message.get_body(("plain",))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import mailbox
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,11 +15,15 @@ from pathlib import Path
 from mailer import imap
 from mailer.errors import InputError, ServerError
 from mailer.journal import Journal
+from mailer.replies import fetch_response, mbox
+from mailer.replies.fetch_response import FetchedMessage
 from mailer.settings import Settings
 
 HEADER_FIELDS = "FROM SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE"
-BATCH = 500
-_UID = re.compile(rb"UID (\d+)")
+BATCH = 500  # messages per FETCH at most; their total size is bounded too (see _batches)
+# What is read of a message over the size limit: its headers, its structure's start and the
+# first text, enough to classify and match it; its attachments stay in the mailbox.
+HEAD_BYTES = 1 << 20
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 Candidate = Callable[[str, str, list[str], str], bool]
@@ -33,7 +36,19 @@ class ScanStats:
     bodies_fetched: int = 0
 
 
-def iter_files(path: Path, stats: ScanStats) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class RawMessage:
+    """One message as read: where it is (for the user), and its bytes, or only their start
+    when the message is over the size limit."""
+
+    where: str
+    data: bytes
+    size: int
+    whole: bool = True
+    cut: bool = False  # a piece of an mbox cut apart by an unescaped "From " line
+
+
+def iter_files(path: Path, stats: ScanStats, limit: int) -> Iterator[RawMessage]:
     if not path.exists():
         raise InputError(f"Источник писем {path} не найден.")
     if path.is_dir() and ((path / "cur").is_dir() or (path / "new").is_dir()):
@@ -49,19 +64,25 @@ def iter_files(path: Path, stats: ScanStats) -> Iterator[bytes]:
     elif path.suffix.lower() == ".eml":
         files = [path]
     else:
-        box = mailbox.mbox(path, create=False)
-        try:
-            for key in box.iterkeys():
-                stats.seen += 1
-                stats.bodies_fetched += 1
-                yield box.get_bytes(key)
-        finally:
-            box.close()
+        for span in mbox.spans(path):
+            stats.seen += 1
+            size = span.end - span.start
+            stats.bodies_fetched += size <= limit
+            yield RawMessage(
+                f"{path.name}, письмо № {span.number}",
+                mbox.read_span(path, span, limit if size > limit else size),
+                size,
+                whole=size <= limit,
+                cut=span.cut,
+            )
         return
     for file in files:
         stats.seen += 1
-        stats.bodies_fetched += 1
-        yield file.read_bytes()
+        size = file.stat().st_size
+        stats.bodies_fetched += size <= limit
+        with file.open("rb") as handle:
+            data = handle.read(HEAD_BYTES if size > limit else size)
+        yield RawMessage(str(file), data, size, whole=size <= limit)
 
 
 class ImapSource:
@@ -79,13 +100,17 @@ class ImapSource:
         self.body_term = body_term
         self.journal = journal
         self.stats = stats
+        self.limit = settings.max_message_bytes
         self.key = (
             f"imap://{settings.imap_username}@{settings.imap_host}/{settings.imap_folder}#{letter}"
         )
         self.label = f"{settings.imap_host}, папка {settings.imap_folder}"
-        self._position: tuple[int, int] | None = None
+        self._uidvalidity = 0
+        self._last = 0
+        self._pending: set[int] = set()  # candidates not yet handled
+        self._scanned = False
 
-    def messages(self, is_candidate: Candidate) -> Iterator[bytes]:
+    def messages(self, is_candidate: Candidate) -> Iterator[RawMessage]:
         client = imap.connect(self.settings)
         try:
             yield from self._scan(client, is_candidate)
@@ -93,7 +118,25 @@ class ImapSource:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 client.logout()
 
-    def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[bytes]:
+    def _fetch(self, client: imaplib.IMAP4, uids: str, items: str) -> dict[int, FetchedMessage]:
+        """A UID FETCH, its answer read whole (the UID may come before or after the data,
+        RFC 3501 allows either), keyed by UID. A message the answer gives no UID for is left
+        out, so it stays pending."""
+        status, rows = client.uid("FETCH", uids, items)
+        if status != "OK":
+            raise ServerError(f"Почтовый ящик не выдал письма ({status}): {rows!r:.200}.")
+        by_uid: dict[int, FetchedMessage] = {}
+        for message in fetch_response.parse(rows):
+            if message.uid is None:
+                continue
+            # an unsolicited FETCH (a flag change) may name the same UID: merged, not replacing
+            known = by_uid.setdefault(message.uid, message)
+            if known is not message:
+                known.literals.update(message.literals)
+                known.size = known.size or message.size
+        return by_uid
+
+    def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[RawMessage]:
         folder = self.settings.imap_folder
         status, _ = client.select(imap.quote_folder(folder), readonly=True)
         if status != "OK":
@@ -103,22 +146,25 @@ class ImapSource:
         start = known[1] + 1 if known and known[0] == uidvalidity else 1
         status, data = client.uid("SEARCH", f"UID {start}:*")
         uids = [int(u) for u in (data[0] or b"").split() if int(u) >= start]
-        last = max(uids, default=known[1] if known and known[0] == uidvalidity else 0)
-        candidates: list[int] = []
+        self._uidvalidity = uidvalidity
+        self._last = max(uids, default=known[1] if known and known[0] == uidvalidity else 0)
+        sizes: dict[int, int] = {}  # candidates: UID -> RFC822.SIZE
+        every: dict[int, int] = {}
         if uids:
             # one FETCH for the whole new range: headers only, a few hundred bytes each
-            status, rows = client.uid(
-                "FETCH", f"{uids[0]}:{uids[-1]}", f"(BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])"
+            rows = self._fetch(
+                client,
+                f"{uids[0]}:{uids[-1]}",
+                f"(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})])",
             )
-            for row in rows:
-                if not isinstance(row, tuple):
-                    continue
-                found = _UID.search(row[0])
-                if not found or int(found[1]) < start:
+            self._pending = {u for u in uids if u not in rows}  # the server skipped these
+            for uid, row in sorted(rows.items()):
+                if uid < start:
                     continue
                 self.stats.seen += 1
                 self.stats.headers_fetched += 1
-                fields = header_fields(row[1])
+                every[uid] = row.size or 0
+                fields = header_fields(row.item("BODY[") or b"")
                 thread = _MSGID.findall(
                     f"{fields.get('in-reply-to', '')} {fields.get('references', '')}"
                 )
@@ -128,16 +174,37 @@ class ImapSource:
                     thread,
                     fields.get("content-type", ""),
                 ):
-                    candidates.append(int(found[1]))
+                    sizes[uid] = every[uid]
         if uids and self.body_term:
-            candidates = sorted(set(candidates) | self._cited_in_text(client, start))
-        for batch in _batches(candidates):
-            status, rows = client.uid("FETCH", ",".join(map(str, batch)), "(BODY.PEEK[])")
-            for row in rows:
-                if isinstance(row, tuple):
-                    self.stats.bodies_fetched += 1
-                    yield row[1]
-        self._position = (uidvalidity, last)
+            for uid in self._cited_in_text(client, start):
+                sizes.setdefault(uid, every.get(uid, 0))
+        self._pending |= set(sizes)
+        small = [u for u in sorted(sizes) if sizes[u] <= self.limit]
+        for batch in _batches(small, sizes, self.limit):
+            got = self._fetch(client, ",".join(map(str, batch)), "(UID RFC822.SIZE BODY.PEEK[])")
+            for uid in batch:
+                item = got.pop(uid, None)
+                body = item.item("BODY[]") if item else None
+                if item is None or body is None:
+                    continue
+                size = item.size or len(body)
+                if size > self.limit:  # found too big only now: read as one
+                    sizes[uid] = size
+                    continue
+                self.stats.bodies_fetched += 1
+                yield RawMessage(f"папка {folder}, UID {uid}", body, size)
+                self._pending.discard(uid)
+        for uid in sorted(u for u in sizes if sizes[u] > self.limit and u in self._pending):
+            partial = f"(UID RFC822.SIZE BODY.PEEK[]<0.{HEAD_BYTES}>)"
+            item = self._fetch(client, str(uid), partial).get(uid)
+            head = item.item("BODY[]") if item else None
+            if item is None or head is None:
+                continue
+            yield RawMessage(
+                f"папка {folder}, UID {uid}", head, item.size or sizes[uid], whole=False
+            )
+            self._pending.discard(uid)
+        self._scanned = True
 
     def _cited_in_text(self, client: imaplib.IMAP4, start: int) -> set[int]:
         """New messages whose text holds the number: someone not on the list may cite it in
@@ -152,9 +219,15 @@ class ImapSource:
         return {int(u) for u in (data[0] or b"").split() if int(u) >= start}
 
     def commit(self) -> None:
-        """Remember how far we read; called once everything read has been recorded."""
-        if self._position is not None:
-            self.journal.set_mailbox_position(self.key, *self._position)
+        """Remember how far we read; called once everything read has been recorded. The
+        position never passes a message that was not handled: it stops before the first."""
+        if not self._scanned:
+            return
+        last = min(self._pending) - 1 if self._pending else self._last
+        known = self.journal.mailbox_position(self.key)
+        if known and known[0] == self._uidvalidity and known[1] >= last:
+            return
+        self.journal.set_mailbox_position(self.key, self._uidvalidity, last)
 
 
 _FOLD = re.compile(rb"\r?\n[ \t]+")
@@ -197,6 +270,16 @@ def decoded(value: str) -> str:
         return value
 
 
-def _batches(items: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
+def _batches(uids: list[int], sizes: dict[int, int], limit: int) -> Iterator[list[int]]:
+    """UIDs in FETCHes of at most BATCH messages and LIMIT bytes in all (RFC822.SIZE), so
+    that memory holds one batch, whatever the mailbox."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        if batch and (len(batch) >= BATCH or total + sizes[uid] > limit):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += sizes[uid]
+    if batch:
+        yield batch

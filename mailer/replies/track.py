@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,13 +16,23 @@ from mailer.journal import Delivery, Journal, ReplyRecord
 from mailer.letter import Letter
 from mailer.outcome import review_for
 from mailer.record import letter_argument, open_for_reading, sent_letter
-from mailer.replies.attachments import safe_name, save_attachments
-from mailer.replies.classify import parse_incoming
+from mailer.replies import authres
+from mailer.replies.attachments import discard, place, remove_partials, safe_name, stage
+from mailer.replies.classify import Unreadable, read_incoming
 from mailer.replies.match import Matcher, body_search_term
-from mailer.replies.sources import ImapSource, ScanStats, iter_files
+from mailer.replies.sources import (
+    ImapSource,
+    RawMessage,
+    ScanStats,
+    decoded,
+    header_fields,
+    iter_files,
+    sender_address,
+)
 from mailer.settings import Settings
 
 REVIEW_FOLDER = "_на_проверку"
+UNREADABLE = "unreadable"  # matched_by of a message set aside because it cannot be read
 
 
 @dataclass
@@ -32,6 +44,7 @@ class TrackSummary:
     already_recorded: int = 0
     review: list[ReplyRecord] = field(default_factory=list)
     recipients: dict[int, Delivery] = field(default_factory=dict)
+    large: list[str] = field(default_factory=list)  # where: over the size limit, files left
 
 
 log = logging.getLogger("mailer.track")
@@ -39,13 +52,15 @@ log = logging.getLogger("mailer.track")
 
 def run_track(settings: Settings, letter_name: str, source: Path | None) -> TrackSummary:
     with open_for_reading(settings) as journal:
+        # one writer of replies and their files at a time, as for send
+        journal.lock()
         letter = sent_letter(settings, letter_name, journal)
         stats = ScanStats()
         matcher = Matcher(journal)
         imap_source: ImapSource | None = None
-        messages: Iterator[bytes]
+        messages: Iterator[RawMessage]
         if source is not None:
-            messages = iter_files(source, stats)
+            messages = iter_files(source, stats, settings.max_message_bytes)
             label = str(source)
         elif settings.imap_configured:
             term = body_search_term(letter.settings.registration.number)
@@ -59,8 +74,14 @@ def run_track(settings: Settings, letter_name: str, source: Path | None) -> Trac
                 "--source ПАПКА_ИЛИ_ФАЙЛ.",
             )
         summary = TrackSummary(letter, label, stats)
-        for data in messages:
-            _record(settings, journal, matcher, letter, data, label, summary)
+        remove_partials(settings.replies_dir / letter.key)
+        referenced = {
+            path
+            for record in journal.replies(letter.key, include_revoked=True)
+            for path in record.attachments
+        }
+        for raw in messages:
+            _record(settings, journal, matcher, letter, raw, label, summary, referenced)
         if imap_source is not None:
             imap_source.commit()
         summary.review = [r for r in journal.replies(letter.key) if r.kind == "review"]
@@ -73,12 +94,24 @@ def _record(
     journal: Journal,
     matcher: Matcher,
     letter: Letter,
-    data: bytes,
+    raw: RawMessage,
     source: str,
     summary: TrackSummary,
+    referenced: set[str],
 ) -> None:
-    incoming = parse_incoming(data)
-    for match in matcher.match(incoming):
+    try:
+        incoming = read_incoming(raw.data)
+        matches = matcher.match(incoming)
+        message = incoming.message
+        forged = authres.failures(message, settings.authserv_id) if message else []
+    except Unreadable as exc:
+        _record_unreadable(journal, letter, raw, str(exc), source, summary)
+        return
+    except Exception as exc:  # a header the email package chokes on only when it is read
+        reason = f"письмо не удалось разобрать ({type(exc).__name__})"
+        _record_unreadable(journal, letter, raw, reason, source, summary)
+        return
+    for match in matches:
         # the --verbose transcript: what each message was taken for, and why (its text is
         # someone else's: written with repr, never as terminal control sequences)
         log.info(
@@ -95,27 +128,98 @@ def _record(
         if journal.has_reply(letter.key, incoming.message_id):
             summary.already_recorded += 1
             continue
-        saved: list[Path] = []
-        if match.kind in ("reply", "review") and incoming.message is not None:
-            sub = safe_name(match.delivery.recipient_id) if match.delivery else REVIEW_FOLDER
-            saved = save_attachments(incoming.message, settings.replies_dir / letter.key / sub)
+        kind, delivery, matched_by = match.kind, match.delivery, match.matched_by
         detail = match.detail
+        failed_addresses = match.failed_addresses
+        doubts = _doubts(forged, raw)
+        if doubts and kind != "review":
+            kind, delivery, matched_by, failed_addresses = "review", None, None, ()
+            detail = "; ".join(doubts)
+        elif doubts:
+            detail = "; ".join([detail, *doubts]) if detail else "; ".join(doubts)
+        saved: list[Path] = []
+        if kind in ("reply", "review") and incoming.message is not None:
+            if not raw.whole:
+                detail = "; ".join(filter(None, [detail, _too_large(settings, raw)]))
+                summary.large.append(raw.where)
+            elif not raw.cut:
+                sub = safe_name(delivery.recipient_id) if delivery else REVIEW_FOLDER
+                try:
+                    staged = stage(incoming.message, settings.replies_dir / letter.key / sub)
+                except Unreadable as exc:
+                    _record_unreadable(journal, letter, raw, str(exc), source, summary)
+                    return
+                saved = place(staged, referenced)
         record = ReplyRecord(
             letter=letter.key,
-            delivery_id=match.delivery.id if match.delivery else None,
+            delivery_id=delivery.id if delivery else None,
             message_id=incoming.message_id,
-            kind=match.kind,
-            matched_by=match.matched_by,
+            kind=kind,
+            matched_by=matched_by,
             sender=incoming.sender,
             subject=incoming.subject,
             received_at=incoming.received_at,
             detail=detail or None,
             attachments=tuple(str(p) for p in saved),
             source=source,
-            failed_addresses=match.failed_addresses,
+            failed_addresses=failed_addresses,
         )
         if journal.record_reply(record):
             summary.new.append(record)
+            referenced.update(record.attachments)
+        else:
+            discard(p for p in saved if str(p) not in referenced)
+
+
+def _doubts(forged: list[str], raw: RawMessage) -> list[str]:
+    """Why a message that looks like an answer may not be counted as one."""
+    doubts = []
+    if forged:
+        doubts.append(f"подлинность отправителя не подтверждена ({', '.join(forged)})")
+    if raw.cut:
+        doubts.append(
+            "в выгрузке mbox письмо разрезано строкой «From …» в тексте: часть письма или "
+            "его вложений может быть в соседнем; откройте его в почтовой программе"
+        )
+    return doubts
+
+
+def _too_large(settings: Settings, raw: RawMessage) -> str:
+    size = raw.size / 1024 / 1024
+    return (
+        f"письмо {size:.0f} МБ больше предела {settings.max_message_mb} МБ "
+        "(MAILER_MAX_MESSAGE_MB): вложения не сохранены, они остались в почтовом ящике"
+    )
+
+
+def _record_unreadable(
+    journal: Journal,
+    letter: Letter,
+    raw: RawMessage,
+    reason: str,
+    source: str,
+    summary: TrackSummary,
+) -> None:
+    """Set aside once, with where it is, so that the user can open it in a mail client."""
+    head = re.split(rb"\r?\n\r?\n", raw.data[: 64 * 1024], maxsplit=1)[0]
+    fields = header_fields(head)
+    digest = hashlib.sha256(raw.data).hexdigest()[:32]
+    record = ReplyRecord(
+        letter=letter.key,
+        delivery_id=None,
+        message_id=f"<unreadable.{digest}@mailer.invalid>",
+        kind="review",
+        matched_by=UNREADABLE,
+        sender=sender_address(fields.get("from", "")).lower() or None,
+        subject=decoded(fields.get("subject", "")) or None,
+        received_at=None,
+        detail=f"не удалось прочитать письмо ({raw.where}): {reason}",
+        source=source,
+    )
+    if journal.record_reply(record):
+        summary.new.append(record)
+    else:
+        summary.already_recorded += 1
 
 
 def _delivery(journal: Journal, letter: Letter, recipient_id: str) -> Delivery:

@@ -7,6 +7,7 @@ import io
 import json
 import textwrap
 
+from mailer.guard import csv_cell, terminal_text
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
@@ -46,7 +47,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     number_width = len(str(len(rows)))
     columns: list[tuple[str, list[str]]] = [
         ("№", [str(n) for n in range(1, len(rows) + 1)]),
-        ("Организация", [r.organization or r.id for r in rows]),
+        ("Организация", [terminal_text(r.organization or r.id) for r in rows]),
     ]
     if wide:
         columns += [
@@ -60,7 +61,7 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
             ("Напом.", [str(r.reminders or "") for r in rows]),
             ("Прочитано", [local_time(r.read_at) for r in rows]),
             ("Срок", [deadline_note(r) for r in rows]),
-            ("Примечание", [" ".join((r.note or "").split()) for r in rows]),
+            ("Примечание", [terminal_text(" ".join((r.note or "").split())) for r in rows]),
         ]
     else:
         columns += [
@@ -89,7 +90,13 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
             (
                 n,
                 " — ".join(
-                    filter(None, [r.incoming_number and f"вх. № {r.incoming_number}", r.note])
+                    filter(
+                        None,
+                        [
+                            r.incoming_number and f"вх. № {r.incoming_number}",
+                            terminal_text(r.note or ""),
+                        ],
+                    )
                 ),
             )
             for n, r in enumerate(rows, start=1)
@@ -121,5 +128,5 @@ def status_csv(status: LetterStatus) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
     for row in status.rows:
-        writer.writerow(row.as_dict())
+        writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
     return out.getvalue()

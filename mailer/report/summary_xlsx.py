@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mailer.files import write_new_file
+from mailer.guard import xlsx_text_only
 from mailer.report.words import (
     MATCHED_BY,
     TOTAL_TITLES,
@@ -100,6 +101,7 @@ def workbook(status: LetterStatus) -> bytes:
     for index, width in enumerate(_widths(sheet, header_row, last_row), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = f"A{header_row + 1}"
+    xlsx_text_only(sheet)  # a list cell, a note or a bounce reading "=…" stays text
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADERS))}{last_row}"
     _print_setup(sheet, header_row)
     out = io.BytesIO()
