@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from mailer import next_steps
-from mailer.cli_endings import count_progress, fail, interrupted, last_resort
+from mailer.cli_endings import count_progress, fail, interrupted, last_resort, output_closed
 from mailer.click_ru import RussianGroup
 from mailer.click_ru import install as install_russian
 from mailer.errors import ExitCode, MailerError
@@ -43,6 +43,8 @@ class MailerGroup(RussianGroup):
             fail(error, ctx)
         except KeyboardInterrupt:
             interrupted(ctx)
+        except BrokenPipeError:
+            output_closed()
         except BaseException as exc:  # the last resort: never a traceback
             if isinstance(exc, (SystemExit, GeneratorExit)):
                 raise
@@ -843,6 +845,11 @@ def main() -> None:
         cli.main(prog_name="mailer")
     except (SystemExit, KeyboardInterrupt):
         raise
+    except BrokenPipeError:
+        try:
+            output_closed()
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
     except BaseException as exc:
         from mailer import failsafe
 

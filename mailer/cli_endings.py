@@ -4,6 +4,7 @@ and what the run had already sent by then."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -49,6 +50,16 @@ def fail(error: MailerError, ctx: click.Context) -> NoReturn:
 def interrupted(ctx: click.Context) -> NoReturn:
     click.echo(f"\nПрервано (Ctrl-C). {_done(ctx)}", err=True)
     raise click.exceptions.Exit(ExitCode.INTERRUPTED)
+
+
+def output_closed() -> NoReturn:
+    """The reader of our output went away (`mailer status | head`): not a fault. Nothing more
+    can be printed there, so stdout goes to /dev/null for the interpreter's final flush."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(ExitCode.OUTPUT_CLOSED)
 
 
 def last_resort(exc: BaseException, ctx: click.Context) -> NoReturn:

@@ -231,6 +231,8 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
 ) -> None:
     send(workdir, smtp_server, dovecot)
     smtp_server.handler.data_delay = 0.05
+    # the seventh reminder waits at DATA until the kill: a fast run cannot finish first
+    smtp_server.handler.hold_after = len(smtp_server.handler.messages) + 6
     process = subprocess.Popen(
         [sys.executable, "-m", "mailer", "remind", "quality-week", "--yes", "--force"],
         env={
@@ -250,6 +252,7 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    smtp_server.handler.released = True
     time.sleep(0.2)
     before = len(reminders_received(smtp_server))
     assert 0 < before < 20
