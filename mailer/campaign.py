@@ -46,6 +46,7 @@ from mailer.render import RenderedLetter, Renderer, address
 from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signing import SHARED, Signed, require_signatures, signature_for
+from mailer.system_ru import file_problem
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
 SIGNATURE_TYPE = ("application", "pkcs7-signature")
@@ -121,7 +122,7 @@ def _attachment(path: Path, name: str | None = None) -> Attachment:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LetterError(f"Файл приложения {path} не читается: {exc}.") from None
+        raise LetterError(f"Файл приложения {path} не читается: {file_problem(exc)}.") from None
     return Attachment(name or path.name, data, maintype, subtype)
 
 
@@ -132,11 +133,12 @@ def prepare(
     *,
     letter: Letter | None = None,
     recipient_list: RecipientList | None = None,
+    sheet: str | None = None,
 ) -> Prepared:
     """Load and check everything; raise before anything is written or sent. A letter already
     identified in the journal, or the recipients of record, may be given instead."""
     letter = letter or load_letter(letter_name, settings.letters_dir)
-    recipient_list = recipient_list or load_recipients(recipients_path(letter, recipients))
+    recipient_list = recipient_list or load_recipients(recipients_path(letter, recipients), sheet)
     renderer = Renderer(letter)
     renderer.check_all(recipient_list)
     document = DocxLetter(letter, mark=letter.mark)
@@ -219,6 +221,7 @@ def plan_send(
     *,
     new_version: bool = False,
     readdress: tuple[str, ...] = (),
+    sheet: str | None = None,
 ) -> SendPlan:
     letter = load_letter(letter_name, settings.letters_dir)
     facts = letter_facts(letter)
@@ -244,7 +247,9 @@ def plan_send(
             "--new-version: журнал запомнит, кто какую редакцию получил. Если это другое "
             "письмо, положите его в новую папку. Ничего не отправлено.",
         )
-    prepared = prepare(settings, letter_name, recipients, letter=as_recorded(letter, key))
+    prepared = prepare(
+        settings, letter_name, recipients, letter=as_recorded(letter, key), sheet=sheet
+    )
     chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
     unknown = set(readdress) - {r.id for r in prepared.recipients}
     if unknown:

@@ -181,8 +181,10 @@ def _render(report: CheckReport, documents: dict[str, bytes]) -> None:
     )
 
 
-def run_check(settings: Settings, letter_name: str, recipients: Path | None) -> CheckReport:
-    prepared = prepare(settings, letter_name, recipients)  # the list and every letter's text
+def run_check(
+    settings: Settings, letter_name: str, recipients: Path | None, sheet: str | None = None
+) -> CheckReport:
+    prepared = prepare(settings, letter_name, recipients, sheet=sheet)  # the list, every text
     letter = prepared.letter
     report = CheckReport(letter, len(prepared.recipients), 0)
     report.verified = [

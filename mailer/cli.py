@@ -11,9 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mailer.cli_endings import count_progress, fail, interrupted, last_resort
+from mailer import next_steps
+from mailer.cli_endings import count_progress, fail, interrupted, last_resort, output_closed
+from mailer.click_ru import RussianGroup
+from mailer.click_ru import install as install_russian
 from mailer.errors import ExitCode, MailerError
 from mailer.guard import terminal_text
+
+install_russian()  # before the commands are declared: click.Path names its kind when built
 
 # Only click, the errors and how a command ends load at start-up, so that `mailer --help` is
 # instant; each command imports the core it needs.
@@ -23,9 +28,10 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+ORIENTATION = "mailer.orientation"  # ctx.meta: where a command run outside the folder looks
 
 
-class MailerGroup(click.Group):
+class MailerGroup(RussianGroup):
     """Turns whatever ends a command into a plain message and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -37,6 +43,8 @@ class MailerGroup(click.Group):
             fail(error, ctx)
         except KeyboardInterrupt:
             interrupted(ctx)
+        except BrokenPipeError:
+            output_closed()
         except BaseException as exc:  # the last resort: never a traceback
             if isinstance(exc, (SystemExit, GeneratorExit)):
                 raise
@@ -54,7 +62,10 @@ def _settings(ctx: click.Context) -> Settings:
 def with_settings(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return command(_settings(click.get_current_context()), *args, **kwargs)
+        ctx = click.get_current_context()
+        for line in ctx.meta.get(ORIENTATION, ()):
+            click.echo(line, err=True)
+        return command(_settings(ctx), *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -62,7 +73,8 @@ def with_settings(command: F) -> F:
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--env-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Файл настроек вместо .env в текущей папке.",
 )
@@ -79,12 +91,17 @@ def with_settings(command: F) -> F:
 def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
     """Официальные письма по списку: предпросмотр, отправка, журнал.
 
-    LETTER — имя папки письма в letters/ (например, quality-week) или путь к ней.
+    ПИСЬМО — имя папки письма в letters/ (например, quality-week) или путь к ней.
     """
     from mailer.settings import load_settings
+    from mailer.whereami import orientation, outside_project
 
     settings = load_settings(env_file)
     ctx.obj = settings
+    if outside_project(settings):
+        # run from the wrong folder, a command would quietly use defaults: it says where it
+        # looks once it runs (not for its --help)
+        ctx.meta[ORIENTATION] = orientation(settings, env_file)
     if verbose or settings.verbose:
         from mailer.transcript import start_transcript
 
@@ -97,32 +114,45 @@ recipients_option = click.option(
     "--recipients",
     "-r",
     type=click.Path(path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Список получателей (CSV или XLSX). По умолчанию — из настроек письма или recipients.csv.",
+)
+sheet_option = click.option(
+    "--sheet",
+    metavar="ЛИСТ",
+    default=None,
+    help="Лист книги Excel со списком (по умолчанию — первый, где есть заголовок).",
 )
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
+@sheet_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="ПАПКА",
     default=None,
     help="Папка предпросмотра (по умолчанию preview/ИМЯ_ПИСЬМА).",
 )
 @with_settings
-def preview(settings: Settings, letter: str, recipients: Path | None, out: Path | None) -> None:
+def preview(
+    settings: Settings, letter: str, recipients: Path | None, sheet: str | None, out: Path | None
+) -> None:
     """Собрать письма всем получателям без отправки и показать их в index.html."""
     from mailer.preview import run_preview
 
-    result = run_preview(settings, letter, recipients, out)
+    result = run_preview(settings, letter, recipients, out, sheet)
+    _list_notes(result.list_notes)
     click.echo(f"Готово: письма для {result.count} получателей в папке {result.folder}.")
     click.echo(f"Откройте в браузере: {result.index.resolve().as_uri()}")
     if result.shared_docx_sha256:
         click.echo(f"Один документ для всех; SHA-256 {result.shared_docx_sha256}.")
     click.echo(f"Электронная подпись: {result.signature}.")
     click.echo("Ничего не отправлено.")
+    _next_steps(next_steps.after_preview(letter, next_steps.same_list(recipients, sheet)))
 
 
 @cli.command("for-signing")
@@ -157,15 +187,16 @@ def for_signing(settings: Settings, letter: str, recipients: Path | None) -> Non
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
+@sheet_option
 @with_settings
-def check(settings: Settings, letter: str, recipients: Path | None) -> None:
+def check(settings: Settings, letter: str, recipients: Path | None, sheet: str | None) -> None:
     """Проверить список, шаблоны и оформление документа по ГОСТ Р 7.0.97, ничего не отправляя."""
     from mailer.check import run_check
     from mailer.russian import date_words
 
-    report = run_check(settings, letter, recipients)
+    report = run_check(settings, letter, recipients, sheet)
     s = report.letter.settings
     click.echo(f"Письмо: {s.subject}, {report.letter.registration_label}.")
     click.echo(f"Список получателей: {report.recipients}, ошибок нет; шаблоны собираются.")
@@ -191,6 +222,7 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
         click.echo("Вёрстка не проверена: LibreOffice не установлен, страницы не сверстаны.")
     if report.ok:
         click.echo("Замечаний нет: проверенное оформлено по ГОСТ Р 7.0.97-2025.")
+        _next_steps(next_steps.after_check(letter, next_steps.same_list(recipients, sheet)))
         return
     click.echo(f"В оформлении документа есть замечания ({len(report.problems)}):")
     for problem in report.problems:
@@ -199,18 +231,21 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--recipients",
     "-r",
     type=click.Path(path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Не нужен: напоминания идут тем, кому письмо ушло по журналу. Для журналов "
     "старых версий — откуда взять ФИО и обращения получателей.",
 )
+@sheet_option
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
+    metavar="ПУТЬ",
     default=None,
     help="Где искать ответы: выгрузка почты вместо почтового ящика (как у track).",
 )
@@ -220,6 +255,7 @@ def check(settings: Settings, letter: str, recipients: Path | None) -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="ПАПКА",
     default=None,
     help="Папка для --dry-run (по умолчанию preview/ИМЯ_ПИСЬМА-напоминания).",
 )
@@ -233,6 +269,7 @@ def remind(
     settings: Settings,
     letter: str,
     recipients: Path | None,
+    sheet: str | None,
     source: Path | None,
     skip_track: bool,
     yes: bool,
@@ -250,7 +287,7 @@ def remind(
     )
 
     plan = plan_remind(
-        settings, letter, recipients, source=source, skip_track=skip_track, force=force
+        settings, letter, recipients, source=source, skip_track=skip_track, force=force, sheet=sheet
     )
     if plan.track is not None:
         new = [r for r in plan.track.new if r.kind in ("reply", "bounce")]
@@ -264,6 +301,7 @@ def remind(
             click.echo(f"  {rid}: {terminal_text(reason, limit=500)}")
     if not plan.due:
         click.echo("Напоминать некому.")
+        _next_steps(next_steps.after_nothing_to_remind(letter))
         return
     click.echo(f"Получат напоминание ({len(plan.due)}):")
     for item in plan.due:
@@ -283,12 +321,17 @@ def remind(
                 "Подпишите их откреплённой подписью (.sig рядом с документом) в тот же день, "
                 "которым они датированы."
             )
+        _next_steps(next_steps.after_remind_dry_run(letter))
         return
     verify_remind_signatures(plan)
     _confirm("Отправить напоминания?", yes)
-    with click.progressbar(length=len(plan.due), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_remind(plan, progress=count_progress(bar))
-    _report_sending(settings, summary, "Напоминаний отправлено")
+    from mailer.progress import SendProgress
+
+    with SendProgress(len(plan.due), sys.stderr, verb="Напоминаний отправлено") as progress:
+        summary = execute_remind(plan, progress=count_progress(progress))
+    _report_sending(
+        settings, summary, "Напоминаний отправлено", then=next_steps.after_sending(letter)
+    )
 
 
 KIND_TITLES = {
@@ -301,10 +344,11 @@ KIND_TITLES = {
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
+    metavar="ПУТЬ",
     default=None,
     help="Выгрузка почты вместо почтового ящика: папка Maildir, файл mbox, папка или файл .eml.",
 )
@@ -356,14 +400,10 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
             who = recipients[record.delivery_id].recipient_id if record.delivery_id else "?"
             click.echo(f"  {who}: {terminal_text(record.detail)}")
     if summary.review:
-        name = letter
         click.echo(f"{KIND_TITLES['review']}: {len(summary.review)}")
         for record in summary.review:
             click.echo(f"  № {record.id}: {_from_mail(record)}: {terminal_text(record.detail)}")
-        click.echo(
-            f"Если это ответ, засчитайте его: mailer mark {name} ID_ПОЛУЧАТЕЛЯ --review НОМЕР; "
-            f"если нет: mailer mark {name} --dismiss НОМЕР"
-        )
+    _next_steps(next_steps.after_track(letter, review=bool(summary.review)))
 
 
 def _from_mail(record: ReplyRecord) -> str:
@@ -372,15 +412,21 @@ def _from_mail(record: ReplyRecord) -> str:
 
 
 @cli.command()
-@click.argument("letter")
-@click.argument("recipient", required=False)
+@click.argument("letter", metavar="ПИСЬМО")
+@click.argument("recipient", metavar="[ПОЛУЧАТЕЛЬ]", required=False)
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
-@click.option("--incoming", default="", help="С --replied: входящий номер ответа (01-12/3456).")
+@click.option(
+    "--incoming",
+    default="",
+    metavar="НОМЕР",
+    help="С --replied: входящий номер ответа (01-12/3456).",
+)
 @click.option(
     "--date",
     "answer_date",
     type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
     default=None,
+    metavar="ДАТА",
     help="С --replied: дата ответа (2023-10-20 или 20.10.2023).",
 )
 @click.option("--undo", is_flag=True, help="Снять отметку об ответе, сделанную вручную.")
@@ -400,7 +446,7 @@ def _from_mail(record: ReplyRecord) -> str:
     type=int,
     default=None,
     metavar="НОМЕР",
-    help="Письмо на проверке с этим номером — ответ получателя RECIPIENT.",
+    help="Письмо на проверке с этим номером — ответ получателя ПОЛУЧАТЕЛЬ.",
 )
 @click.option(
     "--dismiss",
@@ -410,7 +456,7 @@ def _from_mail(record: ReplyRecord) -> str:
     metavar="НОМЕР",
     help="Письмо на проверке с этим номером — ничей не ответ (получатель не нужен).",
 )
-@click.option("--note", default="", help="Откуда ответ: СЭД, бумага, телефон.")
+@click.option("--note", default="", metavar="ТЕКСТ", help="Откуда ответ: СЭД, бумага, телефон.")
 @with_settings
 def mark(
     settings: Settings,
@@ -443,6 +489,7 @@ def mark(
     if dismiss_id is not None:
         item = track.dismiss_review_item(settings, letter, dismiss_id)
         click.echo(f"Письмо на проверке № {dismiss_id} от {item.sender} — не ответ: снято.")
+        _next_steps(next_steps.after_mark(letter))
         return
     if recipient is None:
         raise click.UsageError("Укажите получателя: mailer mark ПИСЬМО ID_ПОЛУЧАТЕЛЯ …")
@@ -451,10 +498,12 @@ def mark(
         click.echo(
             f"Письмо на проверке № {review_id} от {item.sender} засчитано как ответ {recipient}."
         )
+        _next_steps(next_steps.after_mark(letter))
         return
     if not_an_answer:
         count = track.dismiss_review(settings, letter, recipient)
         click.echo(f"Писем на проверке от {recipient} снято: {count}.")
+        _next_steps(next_steps.after_mark(letter))
         return
     if delivered:
         count = track.mark_delivered(settings, letter, recipient, note)
@@ -462,6 +511,7 @@ def mark(
             click.echo(f"Возврат для {recipient} снят: письмо считается доставленным.")
         else:
             click.echo(f"У {recipient} нет записанного возврата: снимать нечего.")
+        _next_steps(next_steps.after_mark(letter))
         return
     if replied:
         day = answer_date.date() if answer_date else None
@@ -474,19 +524,22 @@ def mark(
                 "Дата ответа не указана (--date): в сводке она останется пустой. Чтобы её "
                 "добавить, снимите отметку (--undo) и внесите заново с --date."
             )
+        _next_steps(next_steps.after_mark(letter))
         return
     count = track.unmark_replied(settings, letter, recipient)
     if count:
         click.echo(f"Отметка об ответе для {recipient} снята.")
     else:
         click.echo(f"У {recipient} нет ответа, отмеченного вручную: снимать нечего.")
+    _next_steps(next_steps.after_mark(letter))
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--format",
     "output_format",
+    metavar="[table|json|csv|xlsx]",
     type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
@@ -496,26 +549,35 @@ def mark(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="ФАЙЛ",
     default=None,
     help="Записать в файл (для xlsx обязательно).",
 )
+@click.option("--wide", is_flag=True, help="Все столбцы таблицы, даже если она шире 80 знаков.")
 @with_settings
-def status(settings: Settings, letter: str, output_format: str, output: Path | None) -> None:
+def status(
+    settings: Settings, letter: str, output_format: str, output: Path | None, wide: bool
+) -> None:
     """Кто получил письмо, кто ответил, кому напомнили, у кого истёк срок."""
     from mailer.report.status_output import status_csv, status_json, status_table
     from mailer.report.summary_xlsx import write_status_xlsx
     from mailer.status import letter_status
 
+    if output_format == "xlsx" and output is None:
+        raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
     result = letter_status(settings, letter)
-    if output_format == "xlsx":
-        if output is None:
-            raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
+    if output_format == "xlsx" and output is not None:
         path = write_status_xlsx(result, output)
         click.echo(f"Сводка записана: {path}")
         return
-    text = {"json": status_json, "csv": status_csv}.get(output_format, status_table)(result)
+    if output_format == "table":
+        text = status_table(result, wide=wide)
+    else:
+        text = {"json": status_json, "csv": status_csv}[output_format](result)
     if output is None:
         click.echo(text, nl=False)
+        if output_format == "table":
+            _next_steps(next_steps.after_status(letter, result.totals()["not_replied"]))
         return
     from mailer.files import write_new_file
 
@@ -524,10 +586,11 @@ def status(settings: Settings, letter: str, output_format: str, output: Path | N
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="ПАПКА",
     default=Path("reports"),
     show_default=True,
     help="Папка для сводки (XLSX) и справки (DOCX).",
@@ -547,6 +610,7 @@ def report(settings: Settings, letter: str, out: Path) -> None:
     )
     click.echo(f"Сводка: {xlsx}")
     click.echo(f"Справка: {docx_path}")
+    _next_steps(next_steps.after_report(letter))
 
 
 @cli.command("letters")
@@ -557,7 +621,8 @@ def letters_command(settings: Settings) -> None:
     from mailer.status import letters_in_journal
 
     if not journal_exists(settings):
-        click.echo(f"Журнал {settings.db} ещё пуст: писем не отправляли.")
+        click.echo(f"Журнал {Path(settings.db).absolute()} ещё пуст: писем не отправляли.")
+        _next_steps(next_steps.before_any_letter())
         return
     rows = letters_in_journal(settings)
     if not rows:
@@ -566,6 +631,12 @@ def letters_command(settings: Settings) -> None:
     for key, subject, number, date, recipients, sent in rows:
         day = ".".join(reversed(date.split("-")))
         click.echo(f"{key}: № {number} от {day} «{subject}» — отправлено {sent} из {recipients}")
+    _next_steps(next_steps.after_letters())
+
+
+def _list_notes(notes: tuple[str, ...]) -> None:
+    for note in notes:
+        click.echo(f"В списке: {note}.")
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -584,8 +655,9 @@ def _one_line(text: str) -> str:
 
 
 @cli.command()
-@click.argument("letter")
+@click.argument("letter", metavar="ПИСЬМО")
 @recipients_option
+@sheet_option
 @click.option(
     "--only",
     multiple=True,
@@ -618,6 +690,7 @@ def send(
     settings: Settings,
     letter: str,
     recipients: Path | None,
+    sheet: str | None,
     only: tuple[str, ...],
     yes: bool,
     dry_run: bool,
@@ -638,6 +711,7 @@ def send(
         resend_uncertain,
         new_version=new_version,
         readdress=readdress,
+        sheet=sheet,
     )
     s = plan.letter.settings
     mode = "персонально каждому" if s.mode == "personal" else "один документ «по списку»"
@@ -647,6 +721,7 @@ def send(
     click.echo(
         f"Список: {plan.prepared.recipients.path}, получателей: {len(plan.prepared.recipients)}."
     )
+    _list_notes(plan.prepared.recipients.notes)
     click.echo(
         f"Сервер: {settings.smtp_host}:{settings.smtp_port_effective} "
         f"({settings.smtp_security}); отправитель: {plan.prepared.sender.address}."
@@ -680,6 +755,7 @@ def send(
         )
     if not plan.to_send:
         click.echo("Отправлять нечего.")
+        _next_steps(next_steps.after_sending(letter))
         if stuck:
             click.echo(uncertain_hint())
             raise click.exceptions.Exit(ExitCode.INCOMPLETE)
@@ -695,20 +771,24 @@ def send(
                 f"  {recipient.id}: {_one_line(address(recipient).addressee)} "
                 f"<{', '.join(recipient.emails)}>"
             )
-        click.echo(
-            "Пробный запуск (--dry-run): ничего не отправлено. Сами письма покажет "
-            f"команда: mailer preview {letter}"
-        )
+        click.echo("Пробный запуск (--dry-run): ничего не отправлено.")
+        _next_steps(next_steps.after_dry_run(letter, next_steps.same_list(recipients, sheet)))
         return
     _confirm("Отправить?", yes)
-    with click.progressbar(length=len(plan.to_send), label="Отправка", file=sys.stderr) as bar:
-        summary = execute_send(plan, progress=count_progress(bar))
+    from mailer.progress import SendProgress
 
-    _report_sending(settings, summary, "Отправлено", stuck)
+    with SendProgress(len(plan.to_send), sys.stderr) as progress:
+        summary = execute_send(plan, progress=count_progress(progress))
+
+    _report_sending(settings, summary, "Отправлено", stuck, then=next_steps.after_sending(letter))
 
 
 def _report_sending(
-    settings: Settings, summary: SendSummary, sent_title: str, stuck: list[str] | None = None
+    settings: Settings,
+    summary: SendSummary,
+    sent_title: str,
+    stuck: list[str] | None = None,
+    then: list[str] | None = None,
 ) -> None:
     """The end of a sending run: what went, what did not, and the exit code."""
     from mailer.campaign import uncertain_hint
@@ -747,6 +827,8 @@ def _report_sending(
             "Запустите ту же команду снова: уйдут только неотправленные письма "
             "(после исправления адресов — и отклонённые)."
         )
+    if then:
+        _next_steps(then)
     if not summary.complete or summary.recovered or stuck:
         raise click.exceptions.Exit(ExitCode.INCOMPLETE)
 
@@ -798,6 +880,12 @@ def journal_copy(settings: Settings, target: str) -> None:
     click.echo(f"Дальше: укажите в .env MAILER_DB={result.target}")
 
 
+def _next_steps(lines: list[str]) -> None:
+    click.echo("Дальше:")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
 def main() -> None:
     """The console script. Click handles its own errors (exit 2); whatever escapes both it and
     the group's handler (an error while Click itself starts) still ends in plain words."""
@@ -805,6 +893,11 @@ def main() -> None:
         cli.main(prog_name="mailer")
     except (SystemExit, KeyboardInterrupt):
         raise
+    except BrokenPipeError:
+        try:
+            output_closed()
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
     except BaseException as exc:
         from mailer import failsafe
 

@@ -4,9 +4,10 @@ and what the run had already sent by then."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -51,6 +52,16 @@ def interrupted(ctx: click.Context) -> NoReturn:
     raise click.exceptions.Exit(ExitCode.INTERRUPTED)
 
 
+def output_closed() -> NoReturn:
+    """The reader of our output went away (`mailer status | head`): not a fault. Nothing more
+    can be printed there, so stdout goes to /dev/null for the interpreter's final flush."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise click.exceptions.Exit(ExitCode.OUTPUT_CLOSED)
+
+
 def last_resort(exc: BaseException, ctx: click.Context) -> NoReturn:
     """Anything the core did not expect: a short message, the details in a log file."""
     import logging
@@ -75,8 +86,9 @@ def last_resort(exc: BaseException, ctx: click.Context) -> NoReturn:
     raise click.exceptions.Exit(ExitCode.INTERNAL)
 
 
-def count_progress(bar: Any) -> Callable[[str, Outcome], None]:
-    """The progress bar's callback, also counting what went, for a message that ends early."""
+def count_progress(shown: Callable[[str, Outcome], None]) -> Callable[[str, Outcome], None]:
+    """The progress display's callback, also counting what went, for a message that ends
+    early."""
     from mailer.smtp import Outcome
 
     ctx = click.get_current_context()
@@ -86,6 +98,6 @@ def count_progress(bar: Any) -> Callable[[str, Outcome], None]:
     def progress(_rid: str, outcome: Outcome) -> None:
         if outcome is Outcome.SENT:
             ctx.meta[SENT_SO_FAR] += 1
-        bar.update(1)
+        shown(_rid, outcome)
 
     return progress

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     CANCELLED = 10  # "no" at the confirmation
     INTERNAL = 70  # a fault of the program itself (sysexits' EX_SOFTWARE)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+    OUTPUT_CLOSED = 141  # the output's reader stopped reading (`| head`): 128 + SIGPIPE
 
 
 class MailerError(Exception):

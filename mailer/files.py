@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mailer.errors import OutputError
 from mailer.guard import fit_bytes, split_extension
+from mailer.system_ru import file_problem
 
 
 def write_new_file(path: Path, data: bytes) -> Path:
@@ -21,7 +22,7 @@ def write_new_file(path: Path, data: bytes) -> Path:
             hint="Укажите другое имя файла или уберите старый.",
         ) from None
     except OSError as exc:
-        raise OutputError(f"Не удалось записать {path}: {exc}.") from None
+        raise OutputError(f"Не удалось записать {path}: {file_problem(exc)}.") from None
     return path
 
 

@@ -11,6 +11,7 @@ import time
 
 from mailer.errors import ServerError
 from mailer.settings import Settings, check_imap_auth_is_safe
+from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
 
 
@@ -40,8 +41,15 @@ def connect(settings: Settings) -> imaplib.IMAP4:
             if settings.imap_security == "starttls":
                 client.starttls(ssl_context=_tls_context(settings))
     except (OSError, imaplib.IMAP4.error) as exc:
+        certificate = certificate_problem(exc)
+        if certificate:
+            raise ServerError(
+                f"Сертификат почтового ящика {where} не прошёл проверку: {certificate}.",
+                hint="Проверьте MAILER_IMAP_HOST; для сертификата организации укажите файл её "
+                "удостоверяющего центра в MAILER_IMAP_CA_FILE.",
+            ) from None
         raise ServerError(
-            f"Не удалось связаться с почтовым ящиком {where}: {exc}.",
+            f"Не удалось связаться с почтовым ящиком {where}: {connection_problem(exc)}.",
             hint="Проверьте MAILER_IMAP_HOST, MAILER_IMAP_PORT и MAILER_IMAP_SECURITY.",
         ) from None
     try:
@@ -109,8 +117,14 @@ class SentCopier:
             if status != "OK":
                 raise imaplib.IMAP4.error(str(data))
             self.stored += 1
-        except (ServerError, OSError, imaplib.IMAP4.error) as exc:
+        except ServerError as exc:
             self.errors.append(str(exc))
+            self.close()
+        except imaplib.IMAP4.error as exc:
+            self.errors.append(f"почтовый ящик не принял копию: {exc}")
+            self.close()
+        except OSError as exc:
+            self.errors.append(f"связь с почтовым ящиком прервалась: {connection_problem(exc)}")
             self.close()
 
     def close(self) -> None:

@@ -26,6 +26,8 @@ from mailer.certificate import Certificate, SignatureMark, load_certificate
 from mailer.chars import line_unsafe, text_unsafe
 from mailer.errors import LetterError
 from mailer.russian import date_numeric, filename_safe, plural
+from mailer.system_ru import file_problem
+from mailer.validation_ru import explain, toml_problem
 
 SETTINGS_FILE = "letter.toml"
 ORGANIZATION_FILE = "organization.toml"
@@ -301,26 +303,11 @@ class Letter:
         return filename_safe(base) + ".docx"
 
 
-_MESSAGES = {
-    "missing": "обязательное поле не заполнено",
-    "extra_forbidden": "неизвестное поле (опечатка в названии?)",
-    "date_from_datetime_parsing": "ожидается дата в виде ГГГГ-ММ-ДД",
-    "date_parsing": "ожидается дата в виде ГГГГ-ММ-ДД",
-    "date_type": "ожидается дата в виде ГГГГ-ММ-ДД (без кавычек)",
-    "string_too_short": "поле не может быть пустым",
-    "string_type": "ожидается текст в кавычках",
-    "literal_error": "допустимые значения: {expected}",
-}
-
-
 def _explain(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "файл целиком"
-        template = _MESSAGES.get(err["type"])
-        ctx = err.get("ctx") or {}
-        text = template.format(**ctx) if template else str(err["msg"]).removeprefix("Value error, ")
-        lines.append(f"  {where}: {text}")
+        lines.append(f"  {where}: {explain(err)}")
     return lines
 
 
@@ -334,11 +321,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         where = re.search(r"at line (\d+), column (\d+)", str(exc))
         place = f"строка {where[1]}, позиция {where[2]}" if where else str(exc)
         raise LetterError(
-            f"Файл {path} написан с ошибкой ({place}): {str(exc).split(' (at line')[0]}.",
+            f"Файл {path} написан с ошибкой ({place}): "
+            f"{toml_problem(str(exc).split(' (at line')[0])}.",
             hint="Это формат TOML: текст в кавычках, даты в виде 2023-10-12, разделы в [скобках].",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise LetterError(f"Файл {path} не читается: {exc}.") from None
+        raise LetterError(f"Файл {path} не читается: {file_problem(exc)}.") from None
 
 
 def resolve_letter_folder(name_or_path: str, letters_dir: Path) -> Path:

@@ -23,6 +23,7 @@ from mailer.render import Addressing
 from mailer.russian import date_numeric, date_words, filename_safe
 from mailer.settings import Settings
 from mailer.signing import describe, letter_documents, verify_documents
+from mailer.system_ru import file_problem
 from mailer.text import Block, to_html
 
 MARKER = ".mailer-preview"
@@ -36,6 +37,7 @@ class PreviewResult:
     count: int
     shared_docx_sha256: str | None
     signature: str  # what the preview found about the signatures, one line
+    list_notes: tuple[str, ...] = ()
 
 
 def _claim_folder(folder: Path) -> None:
@@ -54,7 +56,7 @@ def _claim_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).write_text("Папка создана командой mailer preview.\n", encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"Не удалось создать папку {folder}: {exc}.") from None
+        raise OutputError(f"Не удалось создать папку {folder}: {file_problem(exc)}.") from None
 
 
 def _deadline_text(letter: Letter) -> str:
@@ -134,9 +136,13 @@ class PreviewWriter:
 
 
 def run_preview(
-    settings: Settings, letter_name: str, recipients: Path | None, out: Path | None
+    settings: Settings,
+    letter_name: str,
+    recipients: Path | None,
+    out: Path | None,
+    sheet: str | None = None,
 ) -> PreviewResult:
-    prepared = prepare(settings, letter_name, recipients)
+    prepared = prepare(settings, letter_name, recipients, sheet=sheet)
     letter = prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / letter.key, len(prepared.recipients))
     signature = _signature_state(prepared)
@@ -175,6 +181,7 @@ def run_preview(
             ("Список", str(prepared.recipients.path)),
         )
     ]
+    facts += [("В списке", html.escape(note)) for note in prepared.recipients.notes]
     if shared_sha:
         name = letter.docx_name(None)
         facts.append(
@@ -182,7 +189,14 @@ def run_preview(
         )
     facts.append(("Электронная подпись", html.escape(signature)))
     index = writer.finish(s.subject, facts)
-    return PreviewResult(writer.folder, index, len(prepared.recipients), shared_sha, signature)
+    return PreviewResult(
+        writer.folder,
+        index,
+        len(prepared.recipients),
+        shared_sha,
+        signature,
+        prepared.recipients.notes,
+    )
 
 
 def _signature_state(prepared: Prepared) -> str:

@@ -6,10 +6,7 @@ Every row is checked before anything is sent, and all problems are reported at o
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,41 +14,29 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.chars import line_unsafe
+from mailer.columns import (
+    EMAIL_MAYBE,
+    ROW_NUMBER,
+    classify_header,
+    header_words,
+    looks_like_addresses,
+    slug,
+)
 from mailer.errors import RecipientsError
+from mailer.tables import Rows, Table, read_csv, read_xlsx
+from mailer.validation_ru import email_problem
 
-# Canonical field -> accepted column names, compared after _normalize_header().
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "код", "номер", "n", "№", "идентификатор"),
-    "email": (
-        "email",
-        "emails",
-        "e-mail",
-        "mail",
-        "почта",
-        "электроннаяпочта",
-        "адрес",
-        "адреса",
-        "адресэлектроннойпочты",
-        "эл.почта",
-        "эп",
-    ),
-    "full_name": ("full_name", "fullname", "name", "фио", "ф.и.о.", "ф.и.о", "руководитель"),
-    "position": ("position", "title", "должность"),
-    "organization": (
-        "organization",
-        "organisation",
-        "org",
-        "организация",
-        "муниципальноеобразование",
-        "мо",
-        "учреждение",
-        "орган",
-    ),
-    "gender": ("gender", "sex", "пол"),
-    "addressee": ("addressee", "адресат", "кому"),
-    "salutation": ("salutation", "greeting", "обращение"),
-}
-REQUIRED_COLUMNS = ("id", "email")
+FIELDS = (
+    "id",
+    "email",
+    "full_name",
+    "position",
+    "organization",
+    "gender",
+    "addressee",
+    "salutation",
+)
+HEADER_SEARCH_ROWS = 30  # title lines above the header, as offices write them
 COLUMN_TITLES = {
     "id": "id (код)",
     "email": "email (почта)",
@@ -99,6 +84,9 @@ class Recipient:
 class RecipientList:
     path: Path
     recipients: tuple[Recipient, ...]
+    # what the reader found and the user should know: the sheet and header row, hidden rows
+    notes: tuple[str, ...] = ()
+    ids_made: bool = False  # no id column: ids were made from the organizations' names
 
     def __iter__(self) -> Iterator[Recipient]:
         return iter(self.recipients)
@@ -117,19 +105,7 @@ class RecipientList:
         return [known[i] for i in wanted]
 
 
-def _normalize_header(name: str) -> str:
-    name = unicodedata.normalize("NFC", name).strip().lower().replace("ё", "е")
-    return re.sub(r"[\s_\-]+", "", name) if name not in ("full_name", "e-mail") else name
-
-
-_ALIAS_INDEX = {
-    _normalize_header(alias): canonical
-    for canonical, aliases in COLUMN_ALIASES.items()
-    for alias in aliases
-}
-
-
-def load_recipients(path: Path) -> RecipientList:
+def load_recipients(path: Path, sheet: str | None = None) -> RecipientList:
     """Read and validate a recipient list; raise RecipientsError listing every problem."""
     where = str(path)
     if not path.exists():
@@ -138,65 +114,140 @@ def load_recipients(path: Path) -> RecipientList:
         raise RecipientsError(where, ["это папка, а не файл списка"])
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows = _read_xlsx(path)
+        table = read_xlsx(path, sheet, lambda rows: _find_header(_filled(rows)) is not None)
     elif suffix == ".xls":
         raise RecipientsError(
             where,
             ["формат .xls (Excel 97-2003) не поддерживается: сохраните список как .xlsx или .csv"],
         )
     else:
-        rows = _read_csv(path)
-    return RecipientList(path, tuple(_validate(where, rows)))
+        if sheet is not None:
+            raise RecipientsError(where, ["--sheet выбирает лист книги Excel, а это не .xlsx"])
+        table = read_csv(path)
+    return _validate(path, table)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Excel in a Russian locale saves "CSV (разделители - запятые)" in Windows-1251.
-        return data.decode("cp1251")
+def _filled(rows: Rows) -> Rows:
+    """The rows with something in them: blank and merely formatted rows are no rows."""
+    return [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
 
 
-def _read_csv(path: Path) -> list[tuple[int, list[str]]]:
-    try:
-        text = _decode(path.read_bytes())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipientsError(str(path), [f"файл не читается: {exc}"]) from None
-    first_line = text.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (";", "\t", ",")}
-    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return [(index, row) for index, row in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise RecipientsError(str(path), [f"строка {reader.line_num}: {exc}"]) from None
+@dataclass
+class _Header:
+    row: int
+    names: list[str]
+    columns: dict[str, int]
+    extra_columns: dict[str, int]
+    problems: list[str]
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _find_header(rows: Rows) -> int | None:
+    """Index of the header among ``rows`` (non-empty ones): the first of the leading rows that
+    names at least two known columns in at least two different cells (a merged title row,
+    repeated in every cell it covers, is one value)."""
+    fallback = None
+    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        distinct = {c.strip() for c in cells if c.strip()}
+        kinds = {classify_header(c) for c in distinct} - {None}
+        if len(distinct) >= 2 and len(kinds) >= 2:
+            return index
+        if fallback is None and "email" in kinds:
+            fallback = index
+    return fallback
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
-    import openpyxl  # heavy: only when a workbook is read
+def _read_header(header_row: int, header: list[str], data: Rows) -> _Header:
+    found = _Header(header_row, [c.strip() for c in header], {}, {}, [])
+    maybe_email: list[int] = []
+    for index, name in enumerate(found.names):
+        if not name:
+            continue
+        kind = classify_header(name)
+        if kind == EMAIL_MAYBE:
+            maybe_email.append(index)
+            continue
+        if kind is None or kind == ROW_NUMBER:
+            found.extra_columns[name] = index
+        elif kind in found.columns:
+            first = found.names[found.columns[kind]]
+            if kind == "id" and len(header_words(first)) <= 1 < len(header_words(name)):
+                found.extra_columns[name] = index  # "id" beside "Код ОКТМО": the plain one
+            elif kind == "id" and len(header_words(name)) <= 1 < len(header_words(first)):
+                found.extra_columns[first] = found.columns[kind]
+                found.columns[kind] = index
+            elif kind in ("id", "email"):
+                found.problems.append(
+                    f"строка {header_row}: столбцы «{first}» и «{name}» оба похожи на "
+                    f"{COLUMN_TITLES[kind]}; переименуйте лишний"
+                )
+            else:
+                found.extra_columns[name] = index  # the first such column is the field
+        else:
+            found.columns[kind] = index
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types for a damaged file
-        raise RecipientsError(str(path), [f"файл Excel не открывается: {exc}"]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [
-            (index, [_cell_text(v) for v in row])
-            for index, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        workbook.close()
+    def values(index: int) -> list[str]:
+        return [cells[index] if index < len(cells) else "" for _, cells in data]
+
+    # the email column is the one that holds addresses; a postal "Адрес" stays a column of its own
+    if "email" in found.columns and not looks_like_addresses(values(found.columns["email"])):
+        better = [i for i in maybe_email if looks_like_addresses(values(i))]
+        if better:
+            found.extra_columns[found.names[found.columns["email"]]] = found.columns["email"]
+            found.columns["email"] = better[0]
+            maybe_email.remove(better[0])
+    if "email" not in found.columns:
+        for index in maybe_email:
+            if looks_like_addresses(values(index)):
+                found.columns["email"] = index
+                maybe_email.remove(index)
+                break
+    for index in maybe_email:
+        found.extra_columns[found.names[index]] = index
+    if "email" not in found.columns:
+        found.problems.append(
+            f"строка {header_row}: нет столбца {COLUMN_TITLES['email']} — с адресами электронной "
+            f"почты («Email», «Электронная почта», «E-mail адрес»); найдены столбцы: "
+            f"{', '.join(n for n in found.names if n)}"
+        )
+    if "id" not in found.columns and not {"organization", "full_name"} & set(found.columns):
+        found.problems.append(
+            f"строка {header_row}: нет ни столбца {COLUMN_TITLES['id']}, ни названия организации "
+            f"или ФИО, из которых его можно составить; найдены столбцы: "
+            f"{', '.join(n for n in found.names if n)}"
+        )
+    return found
+
+
+def _notes(table: Table, header: _Header, data: Rows, ids_made: bool) -> list[str]:
+    notes = []
+    if table.sheet is not None:
+        notes.append(f"лист «{table.sheet}», заголовок в строке {header.row}")
+    elif header.row != 1:
+        notes.append(f"заголовок в строке {header.row}")
+    data_rows = {n for n, _ in data}
+    hidden = [n for n in table.hidden_rows if n in data_rows]
+    if hidden:
+        shown = ", ".join(str(n) for n in hidden[:20]) + (" …" if len(hidden) > 20 else "")
+        notes.append(
+            f"скрытые строки ({len(hidden)}): {shown}; получатели в них тоже в списке — "
+            "удалите строки, если письмо им не нужно"
+        )
+    hidden_named = []
+    if table.hidden_columns:
+        from openpyxl.utils import column_index_from_string
+    for letter in table.hidden_columns:
+        index = column_index_from_string(letter) - 1
+        if index < len(header.names) and header.names[index]:
+            hidden_named.append(f"{letter} «{header.names[index]}»")
+    if hidden_named:
+        notes.append(f"скрытые столбцы: {', '.join(hidden_named)}")
+    if ids_made:
+        notes.append(
+            "столбца id нет: id получателей составлены из названий организаций (не меняйте "
+            "названия, пока идёт рассылка, — иначе получатель станет для журнала новым; "
+            "надёжнее добавить столбец id)"
+        )
+    return notes
 
 
 def _bad_characters(value: str) -> str | None:
@@ -205,50 +256,65 @@ def _bad_characters(value: str) -> str | None:
     return line_unsafe(value)
 
 
-def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
+def _made_ids(columns: dict[str, int], data: Rows) -> dict[int, str]:
+    """Row number -> an id from the organization's name (or the person's, when there is no
+    organization column): the same name always gives the same id, whatever the rows' order."""
+
+    def cell(cells: list[str], name: str) -> str:
+        index = columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    def key(cells: list[str]) -> str:
+        return cell(cells, "organization") or cell(cells, "full_name")
+
+    bases = {n: slug(key(cells)) for n, cells in data}
+    repeated = {b for b in bases.values() if list(bases.values()).count(b) > 1}
+    # two people of one organization: the person's name tells them apart, still order-free
+    return {
+        n: slug(f"{key(cells)} {cell(cells, 'full_name')}") if bases[n] in repeated else bases[n]
+        for n, cells in data
+    }
+
+
+def _validate(path: Path, table: Table) -> RecipientList:
+    where = str(path)
     problems: list[str] = []
-    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
+    rows = _filled(table.rows)
     if not rows:
         raise RecipientsError(where, ["список пуст: нет ни заголовка, ни строк"])
-    header_row, header = rows[0]
-    columns: dict[str, int] = {}
-    extra_columns: dict[str, int] = {}
-    for index, raw in enumerate(header):
-        name = raw.strip()
-        if not name:
-            continue
-        canonical = _ALIAS_INDEX.get(_normalize_header(name))
-        if canonical is None:
-            extra_columns[name] = index
-        elif canonical in columns:
-            problems.append(
-                f"строка {header_row}: столбец «{name}» повторяет столбец "
-                f"{COLUMN_TITLES[canonical]}"
-            )
-        else:
-            columns[canonical] = index
-    for required in REQUIRED_COLUMNS:
-        if required not in columns:
-            problems.append(
-                f"строка {header_row}: нет столбца {COLUMN_TITLES[required]}; "
-                f"найдены столбцы: {', '.join(c.strip() for c in header if c.strip())}"
-            )
-    if problems:
-        raise RecipientsError(where, problems)
-    if len(rows) == 1:
+    start = _find_header(rows)
+    if start is None:
+        first_row, first_cells = rows[0]
+        shown = ", ".join(f"«{c.strip()}»" for c in first_cells if c.strip())
+        raise RecipientsError(
+            where,
+            [
+                f"не найдена строка заголовка: ни в одной из первых {HEADER_SEARCH_ROWS} "
+                "заполненных строк нет названий столбцов списка (нужны хотя бы «E-mail» и "
+                f"«ФИО» или «Организация»); первая строка ({first_row}): {shown}"
+            ],
+        )
+    header_row, header_cells = rows[start]
+    data = rows[start + 1 :]
+    header = _read_header(header_row, header_cells, data)
+    if header.problems:
+        raise RecipientsError(where, header.problems)
+    if not data:
         raise RecipientsError(where, ["в списке нет ни одного получателя (только заголовок)"])
+    columns, extra_columns = header.columns, header.extra_columns
+    made_ids = _made_ids(columns, data) if "id" not in columns else {}
 
     recipients: list[Recipient] = []
     seen_ids: dict[str, int] = {}
     seen_addresses: dict[str, int] = {}
-    for row_number, row in rows[1:]:
+    for row_number, row in data:
 
         def cell(name: str, row: list[str] = row) -> str:
             index = columns.get(name)
             return row[index].strip() if index is not None and index < len(row) else ""
 
         row_problems: list[str] = []
-        values = {name: cell(name) for name in COLUMN_ALIASES}
+        values = {name: cell(name) for name in FIELDS}
         for name, value in values.items():
             bad = _bad_characters(value)
             if bad:
@@ -264,11 +330,16 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
                     f"столбец {index + 1}, поле «{name}»: недопустимый символ ({bad})"
                 )
 
-        rid = values["id"]
+        rid = values["id"] or made_ids.get(row_number, "")
         if not rid:
-            row_problems.append("не заполнен id (код получателя)")
+            row_problems.append(
+                "не заполнено название организации: из него составляется id получателя"
+                if made_ids
+                else "не заполнен id (код получателя)"
+            )
         elif rid in seen_ids:
-            row_problems.append(f"id «{rid}» уже был в строке {seen_ids[rid]}")
+            again = " (одинаковые организация и ФИО: добавьте столбец id)" if made_ids else ""
+            row_problems.append(f"id «{rid}» уже был в строке {seen_ids[rid]}{again}")
 
         emails: list[str] = []
         raw_emails = [a for a in _ADDRESS_SPLIT.split(values["email"]) if a]
@@ -278,7 +349,7 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
             try:
                 checked = validate_email(raw, check_deliverability=False)
             except EmailNotValidError as exc:
-                row_problems.append(f"адрес «{raw}» неверен: {exc}")
+                row_problems.append(f"адрес «{raw}» неверен: {email_problem(str(exc))}")
                 continue
             if checked.ascii_email is None:
                 row_problems.append(
@@ -328,4 +399,5 @@ def _validate(where: str, rows: list[tuple[int, list[str]]]) -> list[Recipient]:
         )
     if problems:
         raise RecipientsError(where, problems)
-    return recipients
+    notes = _notes(table, header, data, bool(made_ids))
+    return RecipientList(path, tuple(recipients), tuple(notes), bool(made_ids))

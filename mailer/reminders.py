@@ -186,11 +186,12 @@ def plan_remind(
     skip_track: bool = False,
     force: bool = False,
     today: dt.date | None = None,
+    sheet: str | None = None,
 ) -> RemindPlan:
     with open_for_reading(settings) as journal:
         letter = sent_letter(settings, letter_name, journal)
         # the recipients of record: whoever the letter went to, whatever list is at hand now
-        listed = _default_list(letter, recipients)
+        listed = _default_list(letter, recipients, sheet)
         recorded = recorded_recipients(journal, letter, listed)
     prepared = prepare(settings, letter_name, None, letter=letter, recipient_list=recorded)
     today = today or dt.date.today()
@@ -215,10 +216,12 @@ def plan_remind(
     return RemindPlan(prepared, today, due, skipped, track, force)
 
 
-def _default_list(letter: Letter, recipients: Path | None) -> RecipientList | None:
+def _default_list(
+    letter: Letter, recipients: Path | None, sheet: str | None = None
+) -> RecipientList | None:
     """A list only fills in recipients recorded before the journal kept them."""
     try:
-        return load_recipients(recipients_path(letter, recipients))
+        return load_recipients(recipients_path(letter, recipients), sheet)
     except InputError:
         return None
 

@@ -199,18 +199,21 @@ def load_settings(env_file: Path | None = None) -> Settings:
             hint="Сохраните его в UTF-8 (в Блокноте: «Сохранить как», кодировка UTF-8).",
         ) from None
     except OSError as exc:
+        from mailer.system_ru import file_problem
+
         raise ConfigError(
-            f"Файл настроек {env_file or '.env'} не читается: {exc.strerror or exc}."
+            f"Файл настроек {env_file or '.env'} не читается: {file_problem(exc)}."
         ) from None
     except ValidationError as exc:
+        from mailer.validation_ru import explain
+
         lines = []
         for err in exc.errors():
             name = "MAILER_" + "_".join(str(p) for p in err["loc"]).upper()
-            text = str(err["msg"]).removeprefix("Value error, ")
             if not err["loc"]:  # a check of several values names the setting itself
-                lines.append(f"  {text}")
+                lines.append(f"  {explain(err)}")
                 continue
-            lines.append(f"  {name}: {text}")
+            lines.append(f"  {name}: {explain(err, show_input='PASSWORD' not in name)}")
         raise ConfigError(
             "Настройки программы заданы неверно:\n" + "\n".join(lines),
             hint="Проверьте переменные окружения и файл .env (образец: .env.example).",

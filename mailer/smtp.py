@@ -22,6 +22,7 @@ import aiosmtplib
 
 from mailer.errors import ServerError
 from mailer.settings import Settings
+from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
 
 log = logging.getLogger("mailer.smtp")
@@ -53,17 +54,6 @@ class Result:
 
 def _describe(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
-
-
-def _is_certificate_error(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError) or "certificate verify failed" in str(
-            seen
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 async def connect(settings: Settings) -> aiosmtplib.SMTP:
@@ -100,14 +90,16 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
         ) from None
     except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
         client.close()
-        if _is_certificate_error(exc):
+        certificate = certificate_problem(exc)
+        if certificate:
             raise ServerError(
-                f"Сертификат сервера {where} не прошёл проверку: {str(exc).rstrip('.')}.",
+                f"Сертификат сервера {where} не прошёл проверку: {certificate}.",
                 hint="Обычно это значит, что адрес сервера указан неверно или у сервера "
-                "самоподписанный сертификат: тогда укажите его файл в MAILER_SMTP_CA_FILE.",
+                "сертификат организации: тогда укажите файл её удостоверяющего центра в "
+                "MAILER_SMTP_CA_FILE. Ничего не отправлено.",
             ) from None
         raise ServerError(
-            f"Не удалось связаться с почтовым сервером {where}: {str(exc).rstrip('.')}.",
+            f"Не удалось связаться с почтовым сервером {where}: {connection_problem(exc)}.",
             hint="Проверьте MAILER_SMTP_HOST, MAILER_SMTP_PORT и MAILER_SMTP_SECURITY, "
             "и что сервер работает. Ничего не отправлено.",
         ) from None
@@ -150,7 +142,11 @@ async def transmit(
                 return Result(Outcome.DEFERRED, refusals, temporary[0].code)
             return Result(Outcome.FAILED, refusals, refused[0][1].code)
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
-        return Result(Outcome.DEFERRED, f"соединение прервано: {exc}", connection_lost=True)
+        return Result(
+            Outcome.DEFERRED,
+            f"соединение прервано: {connection_problem(exc)}",
+            connection_lost=True,
+        )
     except aiosmtplib.SMTPResponseException as exc:
         return Result(
             Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED,
@@ -166,7 +162,7 @@ async def transmit(
         # the connection went before the server asked for the message: it cannot have it
         return Result(
             Outcome.DEFERRED,
-            f"соединение прервано до передачи письма: {lost.__cause__}",
+            f"соединение прервано до передачи письма: {connection_problem(lost.__cause__ or lost)}",
             connection_lost=True,
         )
     except aiosmtplib.SMTPDataError as exc:
@@ -175,7 +171,8 @@ async def transmit(
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
         return Result(
             Outcome.UNCERTAIN,
-            f"соединение прервалось во время передачи письма, ответ сервера не получен: {exc}",
+            "соединение прервалось во время передачи письма, ответ сервера не получен: "
+            f"{connection_problem(exc)}",
             connection_lost=True,
         )
     detail = f"{response.code} {response.message}".strip()

@@ -254,3 +254,25 @@ def test_ci_stops_at_a_failed_install(tmp_path: Path) -> None:
     assert "Unable to locate package" in result.stderr
     assert not reached.exists(), reached.read_text()
     assert not (copy / ".venv").exists()
+
+
+def test_a_reader_that_stops_reading_is_not_an_error(workdir: Path) -> None:
+    # `mailer preview … | head -1`: the pipe closes while the program still prints
+    write_list(workdir / "recipients.csv")
+    process = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "mailer"), "preview", "quality-week"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert process.returncode in (ExitCode.OK, ExitCode.OUTPUT_CLOSED), errors
+    assert "Traceback" not in errors
+    assert "BrokenPipe" not in errors
+    assert "Внутренняя" not in errors
+    assert not (workdir / "logs").exists()

@@ -231,7 +231,7 @@ def test_a_killed_reminder_run_resumes_without_duplicates(
 ) -> None:
     send(workdir, smtp_server, dovecot)
     smtp_server.handler.data_delay = 0.05
-    # the server holds the seventh reminder at DATA: a loaded machine cannot finish before the kill
+    # the seventh reminder waits at DATA until the kill: a fast run cannot finish first
     smtp_server.handler.hold_after = len(smtp_server.handler.messages) + 6
     process = subprocess.Popen(
         [sys.executable, "-m", "mailer", "remind", "quality-week", "--yes", "--force"],

@@ -249,7 +249,8 @@ def test_hand_marks_and_review_show_in_status_and_report(
     assert rows["usman"]["state"] == "review"
     assert "glava@usman.example.org" in str(rows["usman"]["evidence"])
     table = run(["status", "quality-week"]).output
-    usman_line = next(line for line in table.splitlines() if line.strip().startswith("usman"))
+    # the table names organizations (the id is in --wide)
+    usman_line = next(line for line in table.splitlines() if "Усманский муниципальный" in line)
     assert "на проверке" in usman_line
 
     assert run(["report", "quality-week"]).exit_code == 0

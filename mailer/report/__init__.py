@@ -11,6 +11,7 @@ from mailer.report.spravka import spravka_docx
 from mailer.report.summary_xlsx import workbook
 from mailer.russian import date_numeric, filename_safe
 from mailer.status import LetterStatus
+from mailer.system_ru import file_problem
 
 
 def write_report(status: LetterStatus, folder: Path) -> tuple[Path, Path]:
@@ -20,7 +21,7 @@ def write_report(status: LetterStatus, folder: Path) -> tuple[Path, Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"Не удалось создать папку {folder}: {exc}.") from None
+        raise OutputError(f"Не удалось создать папку {folder}: {file_problem(exc)}.") from None
     xlsx = write_new_file(free_name(folder, f"Сводка {base}.xlsx"), workbook(status))
     docx_path = write_new_file(free_name(folder, f"Справка {base}.docx"), spravka_docx(status))
     return xlsx, docx_path
