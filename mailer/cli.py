@@ -834,8 +834,8 @@ def _report_sending(
 
 
 @cli.command()
-@click.argument("letter")
-@click.argument("recipient", required=False)
+@click.argument("letter", metavar="ПИСЬМО")
+@click.argument("recipient", required=False, metavar="ПОЛУЧАТЕЛЬ")
 @with_settings
 def history(settings: Settings, letter: str, recipient: str | None) -> None:
     """Все изменения по письму (или по одному получателю): когда, что и кто сделал."""
@@ -849,7 +849,7 @@ def history(settings: Settings, letter: str, recipient: str | None) -> None:
         click.echo(f"{local_time(entry.at)}  {entry.recipient_id}  {title}{detail}  — {who}")
 
 
-@cli.group()
+@cli.group(cls=RussianGroup)
 def journal() -> None:
     """Журнал рассылок: перенос на сервер PostgreSQL."""
 
