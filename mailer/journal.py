@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -54,6 +55,20 @@ def default_operator() -> str:
     except (KeyError, OSError):
         user = str(os.getuid())
     return f"{user}@{socket.gethostname()}"
+
+
+_FILLED = re.compile(r"\s*INSERT INTO (\w+) .*SELECT", re.S)
+_RENAMED = re.compile(r"\s*ALTER TABLE (\w+) RENAME TO (\w+)")
+
+
+def _rebuilt_tables(statements: list[str]) -> list[str]:
+    """The tables a migration fills from an older one (INSERT INTO t … SELECT), by their final
+    names after any RENAME TO."""
+    filled: list[str] = [m.group(1) for st in statements if (m := _FILLED.match(st))]
+    renames: dict[str, str] = {
+        m.group(1): m.group(2) for st in statements if (m := _RENAMED.match(st))
+    }
+    return [renames.get(name, name) for name in filled]
 
 
 def _now() -> str:
@@ -181,6 +196,10 @@ class Journal:
             with self.transaction() as db:
                 for statement in statements:
                     db.execute(statement)
+                # a table rebuilt with its rows keeps their ids; on a server its id counter
+                # must then continue after them (SQLite does so by itself)
+                for table in _rebuilt_tables(statements):
+                    db.reset_identity(table, "id")
                 db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, _now()),

@@ -511,3 +511,29 @@ def test_a_journal_of_the_previous_schema_is_upgraded_with_its_record(
     assert sent.exit_code == 0, sent.output
     assert "Уже отправлено раньше: 3" in sent.output
     assert len(smtp_server.handler.messages) == 17
+
+
+def test_a_rebuilt_table_goes_on_numbering_after_its_rows(
+    journal_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 4 rebuilds the replies table with its rows and their ids: a reply recorded after
+    the upgrade gets the next id, on a server too, where the id counter is not SQLite's MAX+1."""
+    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS[:3])
+    with Journal(journal_db) as journal, journal.transaction() as db:
+        db.execute("INSERT INTO letters VALUES ('w', 'О неделе', '01-02/3', '2023-10-12', 'x')")
+        for n in (1, 2):
+            db.execute(
+                "INSERT INTO replies (letter, message_id, kind, recorded_at) "
+                "VALUES ('w', ?, 'review', 'x')",
+                (f"<{n}@old>",),
+            )
+    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS)
+    with Journal(journal_db) as journal:
+        assert journal.schema_version() == MIGRATIONS[-1][0]
+        with journal.transaction() as db:
+            db.execute(
+                "INSERT INTO replies (letter, message_id, kind, recorded_at) "
+                "VALUES ('w', '<3@new>', 'review', 'x')"
+            )
+            ids = [row[0] for row in db.execute("SELECT id FROM replies ORDER BY id")]
+    assert ids == [1, 2, 3]
