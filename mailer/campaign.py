@@ -228,6 +228,7 @@ def plan_send(
     known: dict[str, Delivery] = {}
     records: list[ReplyRecord] = []
     changed: list[str] = []
+    sent_from: str | None = None
     if journal_exists(settings):
         with open_journal(settings, create=False) as journal:
             key = find_letter_key(journal, letter) or new_letter_key(journal, letter)
@@ -237,15 +238,24 @@ def plan_send(
             versions = journal.letter_versions(key)
             if versions and versions[-1][1] != fingerprint(facts):
                 changed = changes(json.loads(versions[-1][2]), facts)
+            sent_from = {k: f for k, _, _, f in journal.letters_index()}.get(key)
     else:
         key = letter.key
     if changed and not new_version and any(d.state in WENT_OUT for d in known.values()):
+        reg = letter.settings.registration
+        elsewhere = sent_from is not None and sent_from != str(letter.folder.resolve())
         raise LetterChanged(
-            f"Письмо «{letter.key}» уже отправлялось, а с тех пор в нём изменилось:\n"
+            (
+                f"Письмо № {reg.number} от {reg.date:%d.%m.%Y} уже отправлялось из другой "
+                f"папки ({sent_from}), и в папке «{letter.key}» оно не такое:\n"
+                if elsewhere
+                else f"Письмо «{letter.key}» уже отправлялось, а с тех пор в нём изменилось:\n"
+            )
             + "\n".join(f"  {line}" for line in changed),
-            hint="Если это исправленная редакция того же письма, отправьте её ключом "
-            "--new-version: журнал запомнит, кто какую редакцию получил. Если это другое "
-            "письмо, положите его в новую папку. Ничего не отправлено.",
+            hint="Письмо узнаётся по регистрационному номеру и дате. Если это исправленная "
+            "редакция того же письма, отправьте её ключом --new-version: журнал запомнит, кто "
+            "какую редакцию получил. Если это другое письмо, дайте ему свой номер и дату "
+            "в letter.toml. Ничего не отправлено.",
         )
     prepared = prepare(
         settings, letter_name, recipients, letter=as_recorded(letter, key), sheet=sheet

@@ -722,9 +722,12 @@ def send(
         f"Список: {plan.prepared.recipients.path}, получателей: {len(plan.prepared.recipients)}."
     )
     _list_notes(plan.prepared.recipients.notes)
+    from mailer.settings import SECURITY_WORDS
+
     click.echo(
         f"Сервер: {settings.smtp_host}:{settings.smtp_port_effective} "
-        f"({settings.smtp_security}); отправитель: {plan.prepared.sender.address}."
+        f"({SECURITY_WORDS[settings.smtp_security]}); "
+        f"отправитель: {plan.prepared.sender.address}."
     )
     if plan.deadline_warning:
         click.echo(plan.deadline_warning)

@@ -23,6 +23,14 @@ DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
 IMAP_PORTS: dict[str, int] = {"none": 143, "starttls": 143, "tls": 993}
 
 
+# how each choice of MAILER_SMTP_SECURITY is said to the secretary
+SECURITY_WORDS: dict[str, str] = {
+    "starttls": "шифрование STARTTLS",
+    "tls": "шифрование TLS",
+    "none": "без шифрования",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MAILER_",

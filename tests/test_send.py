@@ -545,3 +545,17 @@ def test_a_reminder_never_attaches_another_version_than_was_sent(
     assert remind.exit_code == 0, remind.output
     assert "lipetsk: получил редакцию 1 письма" in remind.output
     assert "Получат напоминание (19)" in remind.output
+
+
+def test_the_same_number_from_another_folder_names_the_folder_it_went_from(
+    workdir: Path, smtp_server: SmtpServer
+) -> None:
+    # the two samples are one letter (one number and date) in its two forms
+    first = run(["send", "quality-week", "--only", "lipetsk", "--yes"], env=smtp_server.env())
+    assert first.exit_code == 0, first.output
+    other = run(["send", "quality-week-list", "--yes"], env=smtp_server.env())
+    assert other.exit_code == 3, other.output
+    assert f"Письмо № {REG} от 12.10.2023 уже отправлялось из другой папки" in other.output
+    assert str((workdir / "letters" / "quality-week").resolve()) in other.output
+    assert "дайте ему свой номер и дату" in other.output
+    assert len(smtp_server.handler.messages) == 1
