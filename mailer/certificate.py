@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailer.errors import LetterError
+from mailer.files import read_bounded
 from mailer.russian import date_numeric
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
@@ -139,13 +140,7 @@ def parse_certificate(data: bytes, where: str) -> Certificate:
 
 
 def load_certificate(path: Path) -> Certificate:
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_CERTIFICATE_BYTES + 1)
-    except OSError as exc:
-        raise LetterError(f"Файл сертификата {path} не читается: {exc}.") from None
-    if len(data) > MAX_CERTIFICATE_BYTES:
-        raise LetterError(f"Файл {path} слишком велик для сертификата (больше 64 КБ).")
+    data = read_bounded(path, MAX_CERTIFICATE_BYTES, "сертификата", "больше 64 КБ")
     return parse_certificate(data, str(path))
 
 

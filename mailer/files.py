@@ -1,11 +1,11 @@
-"""Writing the user's files: never over something that is already there."""
+"""The user's files: written never over something that is already there, read within a bound."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from mailer.errors import OutputError
+from mailer.errors import LetterError, OutputError
 from mailer.guard import fit_bytes, split_extension
 from mailer.system_ru import file_problem
 
@@ -37,3 +37,16 @@ def free_name(folder: Path, name: str, reuse: Callable[[Path], bool] | None = No
         candidate = folder / (fit_bytes(stem, f" ({counter}){suffix}"))
         counter += 1
     return candidate
+
+
+def read_bounded(path: Path, limit: int, what: str, limit_words: str) -> bytes:
+    """A small file of a letter folder (a certificate, a signature), never read past LIMIT
+    bytes. WHAT names it in the genitive ("сертификата", "подписи"), LIMIT_WORDS says the bound."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise LetterError(f"Файл {what} {path} не читается: {exc}.") from None
+    if len(data) > limit:
+        raise LetterError(f"Файл {path} слишком велик для {what} ({limit_words}).")
+    return data

@@ -93,17 +93,22 @@ def render_documents(documents: Sequence[Path], out_dir: Path | None = None) -> 
         return results
 
 
-def _pages(pdf: Path) -> list[str]:
+def _pdftotext(pdf: Path, mode: str) -> str:
+    """The PDF's text as poppler reads it: "-layout" keeps the lines, "-bbox" gives positions."""
     try:
         done = subprocess.run(
-            ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+            ["pdftotext", mode, "-enc", "UTF-8", str(pdf), "-"],
             capture_output=True,
             timeout=60,
             check=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise RenderError(f"pdftotext не прочитал {pdf.name}: {exc}.") from None
-    pages = done.stdout.decode("utf-8").split("\f")
+    return done.stdout.decode("utf-8")
+
+
+def _pages(pdf: Path) -> list[str]:
+    pages = _pdftotext(pdf, "-layout").split("\f")
     if pages and not pages[-1].strip():
         pages.pop()  # pdftotext ends every page with a form feed
     return pages
@@ -132,16 +137,7 @@ def word_boxes(pdf: Path) -> list[PageBoxes]:
     import html
     import re
 
-    try:
-        done = subprocess.run(
-            ["pdftotext", "-bbox", "-enc", "UTF-8", str(pdf), "-"],
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise RenderError(f"pdftotext не прочитал {pdf.name}: {exc}.") from None
-    text = done.stdout.decode("utf-8")
+    text = _pdftotext(pdf, "-bbox")
     pages = []
     page_pattern = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.DOTALL)
     word_pattern = re.compile(

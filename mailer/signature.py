@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from mailer.certificate import Certificate, parse_certificate
-from mailer.errors import ConfigError, InputError, LetterError
+from mailer.errors import ConfigError, InputError
+from mailer.files import read_bounded
 from mailer.russian import date_numeric
 
 MAX_SIGNATURE_BYTES = 1024 * 1024
@@ -83,14 +84,7 @@ class _Parsed:
 
 
 def read_signature(path: Path) -> bytes:
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_SIGNATURE_BYTES + 1)
-    except OSError as exc:
-        raise LetterError(f"Файл подписи {path} не читается: {exc}.") from None
-    if len(data) > MAX_SIGNATURE_BYTES:
-        raise LetterError(f"Файл {path} слишком велик для подписи (больше 1 МБ).")
-    return data
+    return read_bounded(path, MAX_SIGNATURE_BYTES, "подписи", "больше 1 МБ")
 
 
 def _der(data: bytes) -> bytes:
