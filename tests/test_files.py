@@ -21,5 +21,5 @@ def test_a_file_over_its_bound_is_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(LetterError, match="Файл сертификата .*nothere.cer не читается"):
+    with pytest.raises(LetterError, match=r"Файл сертификата .*nothere\.cer не читается"):
         read_bounded(tmp_path / "nothere.cer", 10, "сертификата", "больше 10 байт")
