@@ -1,0 +1,74 @@
+"""Every state the journal stores and every kind of message it records, named once.
+
+The journal's CHECK constraints are made from these enums (mailer.schema), and the sets that
+rules test against (owed, in doubt, answered) are defined here and nowhere else. A StrEnum
+member is its string, so rows read back compare equal to the members without conversion.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DeliveryState(StrEnum):
+    """Where one message (a letter or a reminder) stands with the server. Stored."""
+
+    PENDING = "pending"  # recorded, not yet handed over
+    SENDING = "sending"  # committed before the data went to the server; the answer not yet in
+    SENT = "sent"  # the server accepted it
+    FAILED = "failed"  # the server refused it for good
+    UNCERTAIN = "uncertain"  # handed over, the answer lost: sent again only when asked
+
+
+# Sent by a plain run: nothing went out, or the server refused it.
+OWED = frozenset({DeliveryState.PENDING, DeliveryState.FAILED})
+# It may have gone out: sent again only with the user's word.
+IN_DOUBT = frozenset({DeliveryState.SENDING, DeliveryState.UNCERTAIN})
+# The letter went out, or may have: an edit after it is a new version.
+WENT_OUT = frozenset({DeliveryState.SENDING, DeliveryState.SENT, DeliveryState.UNCERTAIN})
+
+
+class ReplyKind(StrEnum):
+    """What a message in the mailbox (or an answer entered by hand) was to a letter. Stored."""
+
+    REPLY = "reply"
+    AUTO_REPLY = "auto_reply"  # never counted as an answer
+    BOUNCE = "bounce"  # a delivery report of failure (Action: failed, 5.x.x)
+    READ_RECEIPT = "read_receipt"
+    REVIEW = "review"  # may be an answer: a person decides
+    MANUAL = "manual"  # an answer that came another way, entered with `mailer mark`
+    NOTICE = "notice"  # a delivery report that is not a failure: kept, never a state
+
+
+# The kinds that count as the recipient's answer.
+ANSWERS = frozenset({ReplyKind.REPLY, ReplyKind.MANUAL})
+
+
+class Mark(StrEnum):
+    """Changes recorded by hand beside the states and kinds above. Stored in events."""
+
+    MANUAL_REVOKED = "manual_revoked"
+    REVIEW_DISMISSED = "review_dismissed"
+
+
+# What an event row's state column holds.
+EventKind = DeliveryState | ReplyKind | Mark
+
+
+class Standing(StrEnum):
+    """Where a recipient stands, as `status` and the reports say it. Derived, never stored."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    BOUNCED = "bounced"
+    REPLIED = "replied"
+    REVIEW = "review"
+
+
+# Sent and accepted, no answer yet (an unjudged message does not count as one).
+AWAITING = frozenset({Standing.SENT, Standing.REVIEW})
+# Not delivered to the server, or not known to be.
+NOT_SENT = frozenset({Standing.PENDING, Standing.FAILED, Standing.UNCERTAIN})
