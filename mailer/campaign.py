@@ -33,7 +33,6 @@ from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.outcome import undelivered
 from mailer.recipients import Recipient, RecipientList, load_recipients
 from mailer.record import (
-    WENT_OUT,
     as_recorded,
     changes,
     find_letter_key,
@@ -46,6 +45,7 @@ from mailer.render import RenderedLetter, Renderer, address
 from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signing import SHARED, Signed, require_signatures, signature_for
+from mailer.states import WENT_OUT
 from mailer.system_ru import file_problem
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")

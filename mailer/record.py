@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 EMAIL_TEMPLATE = "email.j2"  # as mailer.render names it; not imported, to keep reads light
 
-# Deliveries whose letter went out, or may have: an edit after them is a new version.
-WENT_OUT = ("sending", "sent", "uncertain", "bounced", "replied")
-
 
 def find_letter_key(journal: Journal, letter: Letter) -> str | None:
     """The letter's key in the journal: the same registration number and date, however the

@@ -22,7 +22,7 @@ from mailer.journal import MIGRATIONS, Journal, ReplyRecord
 from mailer.journal import store as journal_module
 from mailer.journal.engine import describe
 from mailer.journal.pg import translate
-from mailer.outbox import GroupCommit
+from mailer.outbox import JournalWrites
 from tests.conftest import run
 from tests.pg_server import PgServer, query
 from tests.smtp_server import SmtpServer
@@ -155,13 +155,13 @@ def test_writes_of_several_connections_share_one_synced_commit(journal_db: str) 
                 yield
 
         async def connections() -> None:
-            group = GroupCommit(counted)
+            group = JournalWrites(counted)
             await asyncio.gather(
-                group.write(journal.ledger(ids["a"]).sending, durable=True),
-                group.write(functools.partial(journal.ledger(ids["b"]).sent, "250 ok")),
-                group.write(functools.partial(journal.ledger(ids["c"]).failed, "550 no")),
+                group.sending(journal.ledger(ids["a"])),
+                group.outcome(functools.partial(journal.ledger(ids["b"]).sent, "250 ok")),
+                group.outcome(functools.partial(journal.ledger(ids["c"]).failed, "550 no")),
             )
-            await group.write(functools.partial(journal.ledger(ids["a"]).sent, "250 ok"))
+            await group.outcome(functools.partial(journal.ledger(ids["a"]).sent, "250 ok"))
 
         asyncio.run(connections())
         assert commits == [True, False]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mailer.journal.records import timestamp
+from mailer.states import DeliveryState
 
 if TYPE_CHECKING:
     from mailer.journal.store import Journal
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
 class Ledger:
     """One message's state changes: sending, then sent, failed, deferred or uncertain.
 
-    "sending" is committed before the message data goes to the server, the outcome right after
-    the server's answer."""
+    When each is committed, and which must survive a power cut, is the send loop's rule
+    (mailer.outbox.JournalWrites): a change here only says what is written."""
 
     journal: Journal
     table: str
@@ -25,23 +26,11 @@ class Ledger:
     prefix: str
 
     def sending(self) -> None:
-        # durable: if this were lost to a power cut, the letter could be sent twice
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "sending",
-            self.prefix or None,
-            count_attempt=True,
-            durable=True,
-        )
+        self._change(DeliveryState.SENDING, self.prefix or None, count_attempt=True)
 
     def sent(self, response: str) -> None:
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "sent",
+        self._change(
+            DeliveryState.SENT,
             self.prefix + response,
             smtp_response=response,
             sent_at=timestamp(),
@@ -49,16 +38,32 @@ class Ledger:
         )
 
     def failed(self, error: str) -> None:
-        self._outcome("failed", error)
+        self._outcome(DeliveryState.FAILED, error)
 
     def deferred(self, error: str) -> None:
         """A temporary failure: not accepted, still owed."""
-        self._outcome("pending", error)
+        self._outcome(DeliveryState.PENDING, error)
 
     def uncertain(self, error: str) -> None:
-        self._outcome("uncertain", error)
+        self._outcome(DeliveryState.UNCERTAIN, error)
 
-    def _outcome(self, state: str, error: str) -> None:
-        self.journal._set_state(
-            self.table, self.row_id, self.delivery_id, state, self.prefix + error, last_error=error
+    def _outcome(self, state: DeliveryState, error: str) -> None:
+        self._change(state, self.prefix + error, last_error=error)
+
+    def _change(
+        self,
+        state: DeliveryState,
+        detail: str | None,
+        *,
+        count_attempt: bool = False,
+        **columns: object,
+    ) -> None:
+        self.journal.set_state(
+            self.table,
+            self.row_id,
+            self.delivery_id,
+            state,
+            detail,
+            count_attempt=count_attempt,
+            **columns,
         )

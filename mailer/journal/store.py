@@ -451,7 +451,7 @@ class Journal:
             f"напоминание {reminder.sequence}: ",
         )
 
-    def _set_state(
+    def set_state(
         self,
         table: str,
         row_id: int,
@@ -460,14 +460,15 @@ class Journal:
         detail: str | None,
         *,
         count_attempt: bool = False,
-        durable: bool = False,
         **columns: object,
     ) -> None:
+        """A letter's or a reminder's state change and its event, as the send ledger writes
+        it (mailer.journal.ledger); inside the send loop's batch, committed with it."""
         assert table in ("deliveries", "reminders")
         now = timestamp()
         assignments = "".join(f", {name} = ?" for name in columns)
         attempt = ", attempts = attempts + 1" if count_attempt else ""
-        with self.batch(durable):
+        with self.batch(durable=False):
             self.db.execute(
                 f"UPDATE {table} SET state = ?, updated_at = ?{attempt}{assignments} "  # noqa: S608 - names are ours
                 "WHERE id = ?",
