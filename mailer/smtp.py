@@ -114,6 +114,40 @@ async def transmit(
     before_data: Callable[[], Awaitable[None]],
 ) -> Result:
     """One letter's SMTP transaction."""
+    refusals = await _envelope(client, envelope_from, recipients)
+    if isinstance(refusals, Result):
+        return refusals  # ended before DATA: not a byte of the letter left
+    await before_data()
+    try:
+        response = await _data(client, data)
+    except _NotHandedOver as lost:
+        # the connection went before the server asked for the message: it cannot have it
+        return Result(
+            Outcome.DEFERRED,
+            f"соединение прервано до передачи письма: {connection_problem(lost.__cause__ or lost)}",
+            connection_lost=True,
+        )
+    except aiosmtplib.SMTPDataError as exc:
+        outcome = Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED
+        return Result(outcome, _describe(exc), exc.code, connection_lost=exc.code == 421)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+        return Result(
+            Outcome.UNCERTAIN,
+            "соединение прервалось во время передачи письма, ответ сервера не получен: "
+            f"{connection_problem(exc)}",
+            connection_lost=True,
+        )
+    detail = f"{response.code} {response.message}".strip()
+    if refusals:
+        detail += f" (не приняты адреса: {refusals})"
+    return Result(Outcome.SENT, detail, response.code)
+
+
+async def _envelope(
+    client: aiosmtplib.SMTP, envelope_from: str, recipients: Sequence[str]
+) -> Result | str:
+    """MAIL and RCPT: the addresses refused, in words ("" if none), when at least one was
+    accepted; else the Result that ends the transaction."""
     try:
         try:
             await client.mail(envelope_from)
@@ -154,31 +188,7 @@ async def transmit(
             exc.code,
             connection_lost=exc.code == 421,
         )
-
-    await before_data()
-    try:
-        response = await _data(client, data)
-    except _NotHandedOver as lost:
-        # the connection went before the server asked for the message: it cannot have it
-        return Result(
-            Outcome.DEFERRED,
-            f"соединение прервано до передачи письма: {connection_problem(lost.__cause__ or lost)}",
-            connection_lost=True,
-        )
-    except aiosmtplib.SMTPDataError as exc:
-        outcome = Outcome.DEFERRED if exc.code < 500 else Outcome.FAILED
-        return Result(outcome, _describe(exc), exc.code, connection_lost=exc.code == 421)
-    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
-        return Result(
-            Outcome.UNCERTAIN,
-            "соединение прервалось во время передачи письма, ответ сервера не получен: "
-            f"{connection_problem(exc)}",
-            connection_lost=True,
-        )
-    detail = f"{response.code} {response.message}".strip()
-    if refused:
-        detail += f" (не приняты адреса: {refusals})"
-    return Result(Outcome.SENT, detail, response.code)
+    return refusals
 
 
 _DOT_LINE = re.compile(rb"\n\.")
