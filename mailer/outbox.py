@@ -224,6 +224,7 @@ class Outbox:
         try:
             while (job := await self.queue.get()) is not None:
                 client = await self.deliver(job, client)
+                _stop_if_cancelled()
         finally:
             if client is not None:
                 await _quit(client)
@@ -270,6 +271,7 @@ class Outbox:
 
         async def before_data() -> None:
             nonlocal handed_over
+            _stop_if_cancelled()  # not a byte of the letter has left: it stays owed
             handed_over = True  # from here a cancel cannot know whether the data went
             await self.journal.sending(job.ledger)
 
@@ -319,6 +321,17 @@ class Outbox:
         while (data := await self.copies.get()) is not None:
             await asyncio.to_thread(self.copier.append, data)
         await asyncio.to_thread(self.copier.close)
+
+
+def _stop_if_cancelled() -> None:
+    """Honour a cancellation that was swallowed. Python 3.11's asyncio.wait_for, which
+    aiosmtplib awaits every answer with, returns the answer instead of raising when it arrives
+    in the same turn as the cancel; the request stays counted on the task. Without this, a
+    connection stopped by Ctrl-C or by another connection's error would go on with the letters
+    already queued."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

@@ -14,12 +14,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mailer.journal import Journal
+from mailer.journal.engine import describe
 from mailer.outbox import INTERRUPTED_IN_TRANSIT, Outbox, Outgoing, send_stream
 from mailer.settings import Settings, load_settings
 from mailer.states import OWED, DeliveryState
@@ -110,6 +111,8 @@ def settings(workdir: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyP
     for name, value in smtp_server.env(MAILER_SMTP_CONNECTIONS=str(CONNECTIONS)).items():
         monkeypatch.setenv(name, value)
     smtp_server.handler.hold_after = ACCEPTED
+    # held past the client's timeout (10 s): a held letter never gets its 250 unless released
+    smtp_server.handler.hold_seconds = 30
     return load_settings()
 
 
@@ -173,11 +176,14 @@ def test_a_cancelled_run_leaves_the_journal_true(
             assert (state, attempts) == (DeliveryState.SENT, 1), rid
             assert events[rid] == ["pending", "sending", "sent"], rid
         elif state == DeliveryState.UNCERTAIN:  # handed over when the run stopped
-            assert error == INTERRUPTED_IN_TRANSIT, rid
+            # or, when the cancel met the server's 354 in the same turn (Python 3.11's
+            # wait_for then swallows it), after its data went and no answer came
+            assert error == INTERRUPTED_IN_TRANSIT or "ответ сервера не получен" in str(error)
             assert events[rid] == ["pending", "sending", "uncertain"], rid
         else:  # never handed over: owed, and no attempt counted
             assert (state, attempts) == (DeliveryState.PENDING, 0), rid
             assert events[rid] == ["pending"], rid
+    # no letter handed over after the cancel: one in flight per connection, the rest owed
     assert count_states(journal_db) == {
         DeliveryState.SENT: accepted,
         DeliveryState.UNCERTAIN: CONNECTIONS,
@@ -202,43 +208,54 @@ def mailer(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture
-def immutable() -> Iterator[list[Path]]:
-    marked: list[Path] = []
-    yield marked
-    for path in marked:
-        subprocess.run(["chattr", "-i", str(path)], check=False)
+def stop_taking_writes(journal_db: str) -> Callable[[], None]:
+    """A SQLite journal's files made immutable (which binds root too); a server's session
+    ended by its administrator. Returns what mends it."""
+    if journal_db.startswith("postgresql://"):
+        query(
+            journal_db,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        return lambda: None
+    files = [journal_db, journal_db + "-wal"]
+    subprocess.run(["chattr", "+i", *files], check=True)
+
+    def mend() -> None:
+        subprocess.run(["chattr", "-i", *files], check=True)
+
+    return mend
 
 
-@pytest.mark.parametrize("journal_db", ["sqlite"], indirect=True)
 def test_a_journal_that_stops_taking_writes_mid_send_stops_the_run(
-    workdir: Path, smtp_server: SmtpServer, journal_db: str, immutable: list[Path]
+    workdir: Path, smtp_server: SmtpServer, journal_db: str
 ) -> None:
-    """The journal's files made read-only (immutable, which binds root too) while a letter
-    waits at DATA: its "sent" cannot be written, the run stops with the journal's exit code,
-    no letter goes after it, and the record of those before it is whole."""
+    """The journal stops taking writes while a letter waits at DATA: its "sent" cannot be
+    written, the run stops with the journal's exit code, no letter goes after it, and the
+    record of those before it is whole."""
     write_list(workdir / "recipients.csv")
     handler = smtp_server.handler
     handler.hold_after = ACCEPTED
     env = smtp_server.env(MAILER_DB=journal_db, MAILER_SMTP_CONNECTIONS="1")
+    mend: Callable[[], None] | None = None
     process = mailer(["send", "quality-week", "--yes"], env)
     try:
         # the journal is read once the server has letters: a reader would create an empty file
         wait_for(lambda: len(handler.messages) == ACCEPTED, "the first letters")
         wait_for(lambda: in_flight(journal_db, smtp_server, 1), "the next letter handed over")
-        for path in (Path(journal_db), Path(journal_db + "-wal")):
-            subprocess.run(["chattr", "+i", str(path)], check=True)
-            immutable.append(path)
+        mend = stop_taking_writes(journal_db)
         handler.released = True  # the server accepts it; the journal cannot say so
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        if mend is not None:
+            mend()
 
     assert process.returncode == 6, stderr
     assert "Traceback" not in stdout + stderr
-    assert f"Ошибка журнала. Журнал {journal_db} недоступен" in stderr, stderr
+    assert f"Ошибка журнала. Журнал {describe(journal_db)} недоступен" in stderr, stderr
     assert f"До ошибки отправлено писем: {ACCEPTED}." in stderr, stderr
     time.sleep(0.2)
     first, held = handler.messages[:ACCEPTED], handler.messages[ACCEPTED:]
@@ -258,8 +275,6 @@ def test_a_journal_that_stops_taking_writes_mid_send_stops_the_run(
             assert (state, attempts) == (DeliveryState.PENDING, 0), rid
             assert events[rid] == ["pending"], rid
 
-    for path in immutable:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
     with Journal(journal_db) as journal:  # the next run's recovery
         assert journal.recover_interrupted("quality-week") == [unrecorded]
     assert rows(journal_db)[unrecorded][0] == DeliveryState.UNCERTAIN
