@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiosmtplib.protocol import SMTPProtocol
 
 from mailer.journal import Journal
 from mailer.journal.engine import describe
@@ -278,3 +279,43 @@ def test_a_journal_that_stops_taking_writes_mid_send_stops_the_run(
     with Journal(journal_db) as journal:  # the next run's recovery
         assert journal.recover_interrupted("quality-week") == [unrecorded]
     assert rows(journal_db)[unrecorded][0] == DeliveryState.UNCERTAIN
+
+
+@pytest.mark.parametrize("journal_db", ["sqlite"], indirect=True)
+def test_a_cancel_that_meets_the_servers_answer_still_stops_the_connection(
+    settings: Settings,
+    smtp_server: SmtpServer,
+    journal_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelled in the very turn the server's 354 comes in, Python 3.11's wait_for (which
+    aiosmtplib awaits every answer with) returns the answer and swallows the cancel. The
+    connection finishes the letter in hand and records it, and hands over no other. The
+    server and the client are real; only the moment of the cancel is chosen, by watching
+    the client's bytes."""
+    smtp_server.handler.hold_after = None
+    receive = SMTPProtocol.data_received
+    cancelled: list[asyncio.Task[object]] = []
+
+    def received_then_cancel(protocol: SMTPProtocol, data: bytes) -> None:
+        receive(protocol, data)
+        if data.startswith(b"354") and not cancelled:
+            for task in asyncio.all_tasks():
+                if getattr(task.get_coro(), "__qualname__", "") == Outbox.connection.__qualname__:
+                    cancelled.append(task)
+                    task.cancel()
+
+    monkeypatch.setattr(SMTPProtocol, "data_received", received_then_cancel)
+    monkeypatch.setenv("MAILER_SMTP_CONNECTIONS", "1")
+    with Journal(journal_db) as journal:
+        jobs = outgoing(journal, 6)
+        outbox = Outbox(load_settings(), SENDER, len(jobs), None, journal.batch)
+        asyncio.run(outbox.run(iter(jobs)))  # its one connection stopped, the run ends
+
+    assert len(cancelled) == 1
+    assert cancelled[0].cancelled()
+    assert list(received(smtp_server)) == ["r00"]
+    assert {rid: state for rid, (state, _, _) in rows(journal_db).items()} == {
+        "r00": DeliveryState.SENT,
+        **{f"r0{n}": DeliveryState.PENDING for n in range(1, 6)},
+    }
