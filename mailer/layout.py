@@ -4,15 +4,27 @@ from page 2 centred in the top margin, paragraphs that keep together. The signat
 the executor mark are in mailer.signature_block.
 
 Everything here works on a python-docx Document while a skeleton is built, once per run.
+python-docx is imported where it is used: it takes a while to load, and most commands never
+build a document.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Literal, cast
 
 from mailer.typography import typeset
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.oxml.text.paragraph import CT_P
+    from docx.section import Section
+    from docx.shared import Length
+    from docx.styles.style import ParagraphStyle
+    from docx.table import Table, _Cell
+    from docx.text.paragraph import Paragraph
+    from lxml.etree import _Element
 
 FONT = "Times New Roman"
 TEXT_PT = 14
@@ -25,8 +37,17 @@ HEADER_DISTANCE_MM = 10
 PAGE_WIDTH_MM = 210
 PAGE_HEIGHT_MM = 297
 TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
-FIRST_LINE_INDENT_TWIPS = 709  # 1.25 cm, the paragraph indent of Russian office documents
+FIRST_LINE_INDENT_MM = 12.5  # the paragraph indent of Russian office documents
+FIRST_LINE_INDENT_TWIPS = round(FIRST_LINE_INDENT_MM / 25.4 * 1440)  # 709
 LANGUAGE = "ru-RU"
+# WordprocessingML's namespace, as lxml spells a tag's: f"{W}p" is a paragraph
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W = f"{{{W_NAMESPACE}}}"
+Align = Literal["left", "center", "right"]
+# A date and number left blank, to be filled in at registration.
+BLANK_DATE = "___________"
+BLANK_NUMBER = "_______________"
+BLANK_REGISTRATION = f"{BLANK_DATE} № {BLANK_NUMBER}"
 # Times New Roman's advance widths in em, by kind of character: enough to size a column
 _EM = {"digit": 0.5, "upper": 0.7, "lower": 0.52, "space": 0.25}
 PT_MM = 25.4 / 72
@@ -49,13 +70,13 @@ def text_width_mm(text: str, points: float) -> float:
     return ems * points * PT_MM
 
 
-def mm(value: float) -> Any:
+def mm(value: float) -> Length:
     from docx.shared import Mm
 
     return Mm(value)
 
 
-def w_element(tag: str, **attributes: str) -> Any:
+def w_element(tag: str, **attributes: str) -> _Element:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -65,7 +86,7 @@ def w_element(tag: str, **attributes: str) -> Any:
     return element
 
 
-def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
+def set_up_page(document: Document, *, keep_wider_margins: bool = False) -> None:
     """A4, the margins, the Normal style in Russian, hyphenation, and page numbers."""
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -80,7 +101,7 @@ def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
             setattr(section, attribute, mm(minimum))
     section.header_distance = mm(HEADER_DISTANCE_MM)
 
-    normal = document.styles["Normal"]
+    normal = normal_style(document)
     normal.font.name = FONT
     normal.font.size = Pt(TEXT_PT)
     paragraph_format = normal.paragraph_format
@@ -102,7 +123,12 @@ def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
     _page_numbers(section)
 
 
-def _language_everywhere(document: Any) -> None:
+def normal_style(document: Document) -> ParagraphStyle:
+    # python-docx's Styles[...] is untyped; Normal is a paragraph style
+    return cast("ParagraphStyle", document.styles["Normal"])
+
+
+def _language_everywhere(document: Document) -> None:
     """Every style that names a language names Russian (the template's Table Grid, Header…)."""
     from docx.oxml.ns import qn
 
@@ -112,7 +138,7 @@ def _language_everywhere(document: Any) -> None:
                 element.set(qn(f"w:{attribute}"), LANGUAGE)
 
 
-def _hyphenation(document: Any) -> None:
+def _hyphenation(document: Document) -> None:
     from docx.oxml.ns import qn
 
     settings = document.settings.element
@@ -134,7 +160,7 @@ def _hyphenation(document: Any) -> None:
             settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph: Any) -> None:
+def _page_field_paragraph(paragraph: Paragraph) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -158,7 +184,7 @@ def _page_field_paragraph(paragraph: Any) -> None:
         paragraph._p.append(run)
 
 
-def _page_numbers(section: Any) -> None:
+def _page_numbers(section: Section) -> None:
     """Page numbers from page 2, centred in the top margin; page 1 has a header of its own (an
     office blank's letterhead moves there, so the blank still shows on the first page)."""
     had_first = section.different_first_page_header_footer
@@ -179,7 +205,7 @@ def _page_numbers(section: Any) -> None:
     _page_field_paragraph(default.add_paragraph())
 
 
-def keep_with_next(paragraph_xml: Any) -> None:
+def keep_with_next(paragraph_xml: CT_P) -> None:
     """Mark a paragraph (its w:p) to stay on the page of the next one."""
     from docx.oxml.ns import qn
 
@@ -188,10 +214,10 @@ def keep_with_next(paragraph_xml: Any) -> None:
         properties.insert(0, w_element("keepNext"))
 
 
-def borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
+def borderless_table(document: Document, widths_mm: Sequence[float]) -> Table:
     from docx.oxml.ns import qn
 
-    table = document.add_table(rows=1, cols=len(widths_mm))
+    table = add_table(document, 1, len(widths_mm))
     table.autofit = False
     tbl_pr = table._tbl.tblPr
     borders = w_element("tblBorders")
@@ -201,26 +227,38 @@ def borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
     layout = tbl_pr.find(qn("w:tblLayout"))
     if layout is None:
         tbl_pr.append(w_element("tblLayout", type="fixed"))
-    # Word reads the cell widths, LibreOffice the grid: set both.
-    for column, cell, width in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
-        column.width = mm(width)
-        cell.width = mm(width)
+    fixed_widths(table, widths_mm)
     return table
 
 
+def add_table(document: Document, rows: int, columns: int) -> Table:
+    # python-docx's Document.add_table is untyped
+    return cast("Table", document.add_table(rows=rows, cols=columns))
+
+
+def fixed_widths(table: Table, widths_mm: Sequence[float]) -> None:
+    """The columns' widths, in every row (the table's layout fixed: autofit off)."""
+    # Word reads the cell widths, LibreOffice the grid: set both.
+    for column, width in zip(table.columns, widths_mm, strict=True):
+        column.width = mm(width)
+        for cell in column.cells:
+            cell.width = mm(width)
+
+
 def cell_paragraph(
-    cell: Any,
+    cell: _Cell,
     text: str,
     *,
     size: float = TEXT_PT,
     bold: bool = False,
-    align: str = "left",
+    align: Align = "left",
     first: bool = False,
-) -> Any:
+) -> Paragraph:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    # python-docx's _Cell.paragraphs and _Cell.add_paragraph are untyped
+    paragraph = cast("Paragraph", cell.paragraphs[0] if first else cell.add_paragraph())
     paragraph.alignment = {
         "left": WD_ALIGN_PARAGRAPH.LEFT,
         "center": WD_ALIGN_PARAGRAPH.CENTER,
@@ -233,13 +271,13 @@ def cell_paragraph(
     return paragraph
 
 
-def no_hyphenation(paragraph_xml: Any) -> None:
+def no_hyphenation(paragraph_xml: CT_P) -> None:
     """Names, positions, addresses and titles are not hyphenated."""
     properties = paragraph_xml.get_or_add_pPr()
     properties.append(w_element("suppressAutoHyphens"))
 
 
-def end_of_document(document: Any) -> None:
+def end_of_document(document: Document) -> None:
     """The paragraph Word wants after a final table: one point high and hidden, so that it
     never needs a page of its own."""
     from docx.shared import Pt
@@ -252,3 +290,27 @@ def end_of_document(document: Any) -> None:
     mark_properties.append(w_element("sz", val="2"))
     properties.append(mark_properties)
     paragraph.add_run().font.size = Pt(1)
+
+
+def add_text(
+    document: Document, text: str, *, bold: bool | None = None, size: float | None = None
+) -> Paragraph:
+    """A paragraph of typeset text in one run; its weight and size set when given (otherwise
+    the Normal style's)."""
+    from docx.shared import Pt
+
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run(typeset(text))
+    if bold is not None:
+        run.bold = bold
+    if size is not None:
+        run.font.size = Pt(size)
+    return paragraph
+
+
+def justified_with_indent(paragraph: Paragraph) -> None:
+    """A paragraph of running text: first line indented, both edges aligned."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    paragraph.paragraph_format.first_line_indent = mm(FIRST_LINE_INDENT_MM)
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
