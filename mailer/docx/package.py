@@ -16,6 +16,10 @@ DOCUMENT_PART = "word/document.xml"
 # Fixed ZIP timestamps: the same letter gives the same bytes, so a file signed after the preview
 # is the very file that is sent.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_YEAR, _MONTH, _DAY, _HOUR, _MINUTE, _SECOND = ZIP_TIME
+# ZIP_TIME as a header's MS-DOS date and time fields (APPNOTE 4.4.6)
+_DOS_DATE = (_YEAR - 1980) << 9 | _MONTH << 5 | _DAY
+_DOS_TIME = _HOUR << 11 | _MINUTE << 5 | _SECOND // 2
 
 
 def read_parts(package: bytes) -> dict[str, bytes]:
@@ -54,40 +58,23 @@ class Package:
         packed = compressor.compress(data) + compressor.flush()
         crc = zlib.crc32(data)
         encoded_name = name.encode("ascii")
-        time, date = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00, as the other parts
-        local = self.LOCAL.pack(
-            b"PK\x03\x04",
-            20,
+        # what a local header and its central directory entry share: flags, method, time,
+        # date, CRC, sizes, the name's length and the extra field's
+        shared = (
             0,
             zipfile.ZIP_DEFLATED,
-            time,
-            date,
+            _DOS_TIME,
+            _DOS_DATE,
             crc,
             len(packed),
             len(data),
             len(encoded_name),
             0,
         )
+        local = self.LOCAL.pack(b"PK\x03\x04", 20, *shared)
         offset = len(self.local)
-        central = self.CENTRAL.pack(
-            b"PK\x01\x02",
-            20,
-            20,
-            0,
-            zipfile.ZIP_DEFLATED,
-            time,
-            date,
-            crc,
-            len(packed),
-            len(data),
-            len(encoded_name),
-            0,
-            0,
-            0,
-            0,
-            0,
-            offset,
-        )
+        # version made by and needed; then no comment, disk 0, no attributes, the offset
+        central = self.CENTRAL.pack(b"PK\x01\x02", 20, 20, *shared, 0, 0, 0, 0, offset)
         directory = self.directory + central + encoded_name
         directory_offset = offset + len(local) + len(encoded_name) + len(packed)
         end = self.END.pack(
