@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
@@ -25,11 +26,13 @@ from mailer.signature_mark import MARK_LINE_STARTS, MARK_TITLE, mark_in, mark_li
 from mailer.signing import describe, letter_documents, verify_documents
 from mailer.typography import plain
 
+if TYPE_CHECKING:
+    from docx.shared import Length
+
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}
 SIZES_PT = (12.0, 14.0)
 # the electronic-signature mark and the executor mark may be smaller (GOST R 7.0.97, 5.1)
 SMALL_SIZES_PT = (10.0, 12.0)
-EMU_PER_MM = 36000
 A4_MM = (210, 297)
 SAMPLE = 50
 
@@ -67,12 +70,12 @@ def inspect_docx(
     document = open_docx(data)
     section = document.sections[0]
     for side, minimum in MIN_MARGINS_MM.items():
-        value = getattr(section, f"{side}_margin")
-        if value is None or value / EMU_PER_MM < minimum - 0.1:
-            shown = "не задано" if value is None else f"{value / EMU_PER_MM:.0f} мм"
+        value: Length | None = getattr(section, f"{side}_margin")
+        if value is None or value.mm < minimum - 0.1:
+            shown = "не задано" if value is None else f"{value.mm:.0f} мм"
             problems.append(f"поле страницы {side}: {shown}, нужно не меньше {minimum:.0f} мм")
     if section.page_width and section.page_height:
-        size = (round(section.page_width / EMU_PER_MM), round(section.page_height / EMU_PER_MM))
+        size = (round(section.page_width.mm), round(section.page_height.mm))
         if size != A4_MM:
             problems.append(f"формат страницы {size[0]}×{size[1]} мм, нужен A4 (210×297 мм)")
 

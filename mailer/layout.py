@@ -51,6 +51,9 @@ BLANK_REGISTRATION = f"{BLANK_DATE} № {BLANK_NUMBER}"
 # Times New Roman's advance widths in em, by kind of character: enough to size a column
 _EM = {"digit": 0.5, "upper": 0.7, "lower": 0.52, "space": 0.25}
 PT_MM = 25.4 / 72
+# DrawingML's English Metric Units
+EMU_PER_MM = 36000
+EMU_PER_PT = 12700
 
 
 def text_width_mm(text: str, points: float) -> float:
@@ -96,7 +99,7 @@ def set_up_page(document: Document, *, keep_wider_margins: bool = False) -> None
     section.page_height = mm(PAGE_HEIGHT_MM)
     for side, minimum in MARGINS_MM.items():
         attribute = f"{side}_margin"
-        current = getattr(section, attribute)
+        current: Length | None = getattr(section, attribute)
         if not keep_wider_margins or current is None or current < mm(minimum):
             setattr(section, attribute, mm(minimum))
     section.header_distance = mm(HEADER_DISTANCE_MM)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from mailer.layout import (
+    EMU_PER_MM,
+    EMU_PER_PT,
     EXECUTOR_PT,
     TEXT_WIDTH_MM,
     W_NAMESPACE,
@@ -101,7 +103,7 @@ def _executor_box(lines: Sequence[str]) -> _Element:
     from docx.oxml import parse_xml
 
     height_pt = len(lines) * EXECUTOR_PT * EXECUTOR_LINE + 2
-    cx, cy = round(EXECUTOR_WIDTH_MM * 36000), round(height_pt * 12700)
+    cx, cy = round(EXECUTOR_WIDTH_MM * EMU_PER_MM), round(height_pt * EMU_PER_PT)
     paragraphs = "".join(
         '<w:p><w:pPr><w:spacing w:before="0" w:after="0"/><w:suppressAutoHyphens/></w:pPr>'
         f'<w:r><w:rPr><w:sz w:val="{EXECUTOR_PT * 2}"/></w:rPr>'
