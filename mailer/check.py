@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
 from mailer.docx.readback import all_paragraphs, in_text_box, open_docx, read_docx_text
-from mailer.layout import BLANK_REGISTRATION, normal_style
+from mailer.layout import BLANK_REGISTRATION, EMU_PER_MM, EMU_PER_PT, normal_font
 from mailer.letter import Letter
 from mailer.render import REMINDER_TEMPLATE
 from mailer.russian import date_numeric
@@ -71,22 +71,22 @@ def inspect_docx(
     section = document.sections[0]
     for side, minimum in MIN_MARGINS_MM.items():
         value: Length | None = getattr(section, f"{side}_margin")
-        if value is None or value.mm < minimum - 0.1:
-            shown = "не задано" if value is None else f"{value.mm:.0f} мм"
+        if value is None or value / EMU_PER_MM < minimum - 0.1:
+            shown = "не задано" if value is None else f"{value / EMU_PER_MM:.0f} мм"
             problems.append(f"поле страницы {side}: {shown}, нужно не меньше {minimum:.0f} мм")
     if section.page_width and section.page_height:
-        size = (round(section.page_width.mm), round(section.page_height.mm))
+        size = (round(section.page_width / EMU_PER_MM), round(section.page_height / EMU_PER_MM))
         if size != A4_MM:
             problems.append(f"формат страницы {size[0]}×{size[1]} мм, нужен A4 (210×297 мм)")
 
-    normal_size = normal_style(document).font.size
-    bad_sizes = set()
+    normal_size = normal_font(document).size
+    bad_sizes: set[float] = set()
     for paragraph in all_paragraphs(document):
         small = plain(paragraph.text).startswith(MARK_LINE_STARTS) or in_text_box(paragraph)
         low, high = SMALL_SIZES_PT if small else SIZES_PT
         for run in paragraph.runs:
             run_size = run.font.size or normal_size
-            points = run_size.pt if run_size is not None else None
+            points = run_size / EMU_PER_PT if run_size is not None else None
             if run.text.strip() and points is not None and not low <= points <= high:
                 bad_sizes.add(points)
     if bad_sizes:

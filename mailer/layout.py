@@ -11,19 +11,22 @@ build a document.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, cast
 
 from mailer.typography import typeset
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.oxml.text.font import CT_RPr
     from docx.oxml.text.paragraph import CT_P
-    from docx.section import Section
-    from docx.shared import Length
+    from docx.section import Section, _Header
+    from docx.shared import ElementProxy, Length
     from docx.styles.style import ParagraphStyle
-    from docx.table import Table, _Cell
+    from docx.table import Table, _Cell, _Column
+    from docx.text.font import Font
     from docx.text.paragraph import Paragraph
+    from docx.text.parfmt import ParagraphFormat
     from lxml.etree import _Element
 
 FONT = "Times New Roman"
@@ -105,14 +108,18 @@ def set_up_page(document: Document, *, keep_wider_margins: bool = False) -> None
     section.header_distance = mm(HEADER_DISTANCE_MM)
 
     normal = normal_style(document)
-    normal.font.name = FONT
-    normal.font.size = Pt(TEXT_PT)
-    paragraph_format = normal.paragraph_format
+    font = normal_font(document)
+    font.name = FONT
+    font.size = Pt(TEXT_PT)
+    # python-docx's style.paragraph_format is untyped
+    paragraph_format = cast("ParagraphFormat", normal.paragraph_format)
     paragraph_format.space_before = Pt(0)
     paragraph_format.space_after = Pt(0)
     paragraph_format.line_spacing = 1.0
     paragraph_format.widow_control = True
-    run_properties = normal.element.get_or_add_rPr()
+    # python-docx's style.element is untyped, and its w:style class does not declare the
+    # get_or_add_rPr it generates: it gives the style's w:rPr
+    run_properties = cast("CT_RPr", normal.element.get_or_add_rPr())
     fonts = run_properties.get_or_add_rFonts()
     fonts.set(qn("w:eastAsia"), FONT)
     fonts.set(qn("w:cs"), FONT)
@@ -131,11 +138,28 @@ def normal_style(document: Document) -> ParagraphStyle:
     return cast("ParagraphStyle", document.styles["Normal"])
 
 
+def normal_font(document: Document) -> Font:
+    # python-docx's style.font is untyped
+    return cast("Font", normal_style(document).font)
+
+
+def element_of(proxy: ElementProxy) -> _Element:
+    """The XML element behind a python-docx object (a document, its styles, its settings)."""
+    # python-docx's ElementProxy.element is untyped
+    return cast("_Element", proxy.element)
+
+
+def header_xml(header: _Header) -> _Element:
+    """A page header's w:hdr."""
+    # python-docx's header _element is untyped
+    return cast("_Element", header._element)
+
+
 def _language_everywhere(document: Document) -> None:
     """Every style that names a language names Russian (the template's Table Grid, Header…)."""
     from docx.oxml.ns import qn
 
-    for element in document.styles.element.iter(qn("w:lang")):
+    for element in element_of(document.styles).iter(qn("w:lang")):
         for attribute in ("val", "eastAsia", "bidi"):
             if element.get(qn(f"w:{attribute}")) is not None:
                 element.set(qn(f"w:{attribute}"), LANGUAGE)
@@ -144,7 +168,7 @@ def _language_everywhere(document: Document) -> None:
 def _hyphenation(document: Document) -> None:
     from docx.oxml.ns import qn
 
-    settings = document.settings.element
+    settings = element_of(document.settings)
     for tag in ("autoHyphenation", "consecutiveHyphenLimit", "hyphenationZone"):
         for old in settings.findall(qn(f"w:{tag}")):
             settings.remove(old)
@@ -196,13 +220,13 @@ def _page_numbers(section: Section) -> None:
     if not had_first and not default.is_linked_to_previous:
         first = section.first_page_header
         first.is_linked_to_previous = False
-        target = first._element
+        target = header_xml(first)
         for child in list(target):
             target.remove(child)
-        for child in default._element:
+        for child in header_xml(default):
             target.append(copy.deepcopy(child))
     default.is_linked_to_previous = False
-    element = default._element
+    element = header_xml(default)
     for child in list(element):
         element.remove(child)
     _page_field_paragraph(default.add_paragraph())
@@ -242,7 +266,9 @@ def add_table(document: Document, rows: int, columns: int) -> Table:
 def fixed_widths(table: Table, widths_mm: Sequence[float]) -> None:
     """The columns' widths, in every row (the table's layout fixed: autofit off)."""
     # Word reads the cell widths, LibreOffice the grid: set both.
-    for column, width in zip(table.columns, widths_mm, strict=True):
+    # (python-docx's Table.columns and iterating over it are untyped)
+    columns = cast("Iterable[_Column]", table.columns)
+    for column, width in zip(columns, widths_mm, strict=True):
         column.width = mm(width)
         for cell in column.cells:
             cell.width = mm(width)
@@ -315,5 +341,7 @@ def justified_with_indent(paragraph: Paragraph) -> None:
     """A paragraph of running text: first line indented, both edges aligned."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    paragraph.paragraph_format.first_line_indent = mm(FIRST_LINE_INDENT_MM)
+    # python-docx's Paragraph.paragraph_format is untyped
+    paragraph_format = cast("ParagraphFormat", paragraph.paragraph_format)
+    paragraph_format.first_line_indent = mm(FIRST_LINE_INDENT_MM)
     paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from mailer.docx.readback import body_of, element_of
-from mailer.layout import LANGUAGE, W
+from mailer.docx.readback import body_of
+from mailer.layout import LANGUAGE, W, element_of, header_xml
 from mailer.letter import Letter
 from mailer.rendering import RenderError, render_documents, soffice
 from mailer.signature_mark import MARK_TITLE, mark_lines
@@ -21,7 +21,6 @@ from mailer.typography import missing_rules, plain
 
 if TYPE_CHECKING:
     from docx.document import Document
-    from docx.section import _Header
     from lxml.etree import _Element
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
@@ -56,21 +55,16 @@ def _numbering(document: Document) -> list[str]:
     if sect_pr.find(f"{W}titlePg") is None:
         return ["нумерация страниц: не задан особый колонтитул первой страницы (номер на ней)"]
     default = section.header
-    if default.is_linked_to_previous or not _has_page_field(_header_xml(default)):
+    if default.is_linked_to_previous or not _has_page_field(header_xml(default)):
         return ["нумерация страниц: в верхнем колонтитуле нет поля номера страницы"]
-    if _has_page_field(_header_xml(section.first_page_header)):
+    if _has_page_field(header_xml(section.first_page_header)):
         return ["нумерация страниц: номер стоит и на первой странице"]
     centred = any(
         (jc := p.find(f"{W}pPr/{W}jc")) is not None and jc.get(f"{W}val") == "center"
-        for p in _header_xml(default).iter(f"{W}p")
+        for p in header_xml(default).iter(f"{W}p")
         if _has_page_field(p)
     )
     return [] if centred else ["нумерация страниц: номер не по центру"]
-
-
-def _header_xml(header: _Header) -> _Element:
-    # python-docx's header _element is untyped: the header part's w:hdr
-    return cast("_Element", header._element)
 
 
 def _has_page_field(element: _Element) -> bool:

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from docx.document import Document
     from docx.oxml.document import CT_Document
     from docx.oxml.text.paragraph import CT_P
-    from docx.shared import ElementProxy
     from docx.text.paragraph import Paragraph
     from lxml.etree import _Element
 
@@ -25,12 +24,6 @@ def open_docx(path_or_bytes: Path | bytes) -> Document:
     if isinstance(path_or_bytes, bytes):
         return docx.Document(io.BytesIO(path_or_bytes))
     return docx.Document(str(path_or_bytes))
-
-
-def element_of(proxy: ElementProxy) -> _Element:
-    """The XML element behind a python-docx object (a document, its styles, its settings)."""
-    # python-docx's ElementProxy.element is untyped
-    return cast("_Element", proxy.element)
 
 
 def body_of(document: Document) -> _Element:
@@ -60,7 +53,9 @@ def all_paragraphs(document: Document) -> list[Paragraph]:
     from docx.text.paragraph import Paragraph
 
     paragraphs = list(document.paragraphs)
-    paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
+    for table in document.tables:
+        # python-docx's _Cell.paragraphs is untyped
+        paragraphs += [p for c in table._cells for p in cast("list[Paragraph]", c.paragraphs)]
     paragraphs += [
         # python-docx's parser makes every w:p a CT_P
         Paragraph(cast("CT_P", p), document)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from mailer import layout
 from mailer.errors import LetterError
@@ -17,6 +17,7 @@ from mailer.signature_mark import MarkData
 
 if TYPE_CHECKING:
     from docx.document import Document
+    from docx.opc.coreprops import CoreProperties
     from docx.table import _Cell
 
 # Each stands alone in its paragraph's one run, to be replaced in document.xml per recipient.
@@ -84,7 +85,8 @@ def _properties(document: Document, letter: Letter, title_text: str | None) -> N
     letter gives the same bytes)."""
     settings = letter.settings
     org = letter.organization
-    core = document.core_properties
+    # python-docx's Document.core_properties is untyped
+    core = cast("CoreProperties", document.core_properties)
     core.title = (title_text or settings.subject).replace("\n", " ")
     core.author = org.short_name
     core.comments = f"Исх. {letter.registration_label}"
