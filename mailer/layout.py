@@ -242,18 +242,12 @@ def keep_with_next(paragraph_xml: CT_P) -> None:
 
 
 def borderless_table(document: Document, widths_mm: Sequence[float]) -> Table:
-    from docx.oxml.ns import qn
-
     table = add_table(document, 1, len(widths_mm))
-    table.autofit = False
-    tbl_pr = table._tbl.tblPr
+    table.autofit = False  # python-docx writes it as a fixed w:tblLayout
     borders = w_element("tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(w_element(edge, val="nil"))
-    tbl_pr.append(borders)
-    layout = tbl_pr.find(qn("w:tblLayout"))
-    if layout is None:
-        tbl_pr.append(w_element("tblLayout", type="fixed"))
+    table._tbl.tblPr.append(borders)
     fixed_widths(table, widths_mm)
     return table
 
@@ -264,7 +258,7 @@ def add_table(document: Document, rows: int, columns: int) -> Table:
 
 
 def fixed_widths(table: Table, widths_mm: Sequence[float]) -> None:
-    """The columns' widths, in every row (the table's layout fixed: autofit off)."""
+    """The columns' widths, in every row; they hold with the table's autofit off."""
     # Word reads the cell widths, LibreOffice the grid: set both.
     # (python-docx's Table.columns and iterating over it are untyped)
     columns = cast("Iterable[_Column]", table.columns)
