@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
 from mailer.docx.readback import all_paragraphs, in_text_box, open_docx, read_docx_text
-from mailer.layout import BLANK_REGISTRATION, EMU_PER_MM, EMU_PER_PT, normal_font
+from mailer.layout import EMU_PER_MM, EMU_PER_PT, normal_font, registration_line
 from mailer.letter import Letter
 from mailer.render import REMINDER_TEMPLATE
-from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signature_mark import MARK_LINE_STARTS, MARK_TITLE, mark_in, mark_lines
 from mailer.signing import describe, letter_documents, verify_documents
@@ -98,7 +97,7 @@ def inspect_docx(
     s = letter.settings
     reg = s.registration
     required = {
-        "дата и регистрационный номер": registration or f"{date_numeric(reg.date)} № {reg.number}",
+        "дата и регистрационный номер": registration or registration_line(reg.number, reg.date),
         "ссылка на входящий документ («На № … от …»)": "На №",
         "адресат": addressee,
         "заголовок к тексту": title or s.subject,
@@ -241,14 +240,13 @@ def _check_reminder(prepared: Prepared, report: CheckReport) -> bytes | None:
     )
     data = reminder_document(letter).fill(addressing.addressee, addressing.salutation, body)
     number, date = reminder_registration(letter)
-    printed = f"{date_numeric(date)} № {number}" if date else BLANK_REGISTRATION
     found = inspect_docx(
         data,
         letter,
         addressing.addressee,
         addressing.salutation,
         title=reminder_title(letter),
-        registration=printed,
+        registration=registration_line(number, date),
         enclosure=enclosure_line(letter),
     )
     report.problems += [f"напоминание: {problem}" for problem in found]

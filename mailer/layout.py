@@ -11,9 +11,11 @@ build a document.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, cast
 
+from mailer.russian import date_numeric
 from mailer.typography import typeset
 
 if TYPE_CHECKING:
@@ -74,6 +76,12 @@ def text_width_mm(text: str, points: float) -> float:
         )
         ems += _EM[kind]
     return ems * points * PT_MM
+
+
+def registration_line(number: str, date: dt.date | None) -> str:
+    """A document's date and number as printed ("12.10.2023 № 02-06-4425"); blanks for what is
+    to be filled in at registration."""
+    return f"{date_numeric(date) if date else BLANK_DATE} № {number or BLANK_NUMBER}"
 
 
 def mm(value: float) -> Length:

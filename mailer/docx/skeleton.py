@@ -127,11 +127,7 @@ def _letterhead(
         cell_paragraph(cell, "", size=SMALL_PT)
     number, date = registration or (settings.registration.number, settings.registration.date)
     cell_paragraph(
-        cell,
-        f"{date_numeric(date) if date else BLANK_DATE} № {number or BLANK_NUMBER}",
-        size=SMALL_PT,
-        align="center",
-        first=first,
+        cell, layout.registration_line(number, date), size=SMALL_PT, align="center", first=first
     )
     ref = settings.reference
     ref_number = ref.number or BLANK_NUMBER
