@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mailer.states import DeliveryState, EventKind, ReplyKind, event_kind
+
 
 def timestamp() -> str:
     """A moment as the journal writes it: UTC, to the millisecond."""
@@ -19,7 +21,7 @@ class Delivery:
     recipient_id: str
     emails: tuple[str, ...]
     message_id: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_error: str | None
     sent_at: str | None
@@ -33,7 +35,7 @@ class Delivery:
 class HistoryEntry:
     at: str
     recipient_id: str
-    state: str
+    state: EventKind
     detail: str | None
     operator: str | None  # None for changes made before operators were recorded
 
@@ -43,7 +45,7 @@ class ReplyRecord:
     letter: str
     delivery_id: int | None
     message_id: str
-    kind: str
+    kind: ReplyKind
     matched_by: str | None
     sender: str | None
     subject: str | None
@@ -63,7 +65,7 @@ class Reminder:
     delivery_id: int
     sequence: int
     message_id: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_error: str | None
     created_at: str
@@ -77,7 +79,7 @@ def delivery_of(row: Any) -> Delivery:  # a row of the engine, read as sqlite3.R
         recipient_id=row["recipient_id"],
         emails=tuple(row["emails"].split(",")),
         message_id=row["message_id"],
-        state=row["state"],
+        state=DeliveryState(row["state"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
         sent_at=row["sent_at"],
@@ -85,4 +87,43 @@ def delivery_of(row: Any) -> Delivery:  # a row of the engine, read as sqlite3.R
         version=row["version"],
         recipient=row["recipient"],
         smtp_response=row["smtp_response"],
+    )
+
+
+def history_entry_of(row: Any) -> HistoryEntry:
+    at, recipient_id, state, detail, operator = row
+    return HistoryEntry(at, recipient_id, event_kind(state), detail, operator)
+
+
+def reply_of(row: Any) -> ReplyRecord:
+    return ReplyRecord(
+        letter=row["letter"],
+        delivery_id=row["delivery_id"],
+        message_id=row["message_id"],
+        kind=ReplyKind(row["kind"]),
+        matched_by=row["matched_by"],
+        sender=row["sender"],
+        subject=row["subject"],
+        received_at=row["received_at"],
+        detail=row["detail"],
+        attachments=tuple(a for a in (row["attachments"] or "").split("\n") if a),
+        source=row["source"],
+        id=row["id"],
+        recorded_at=row["recorded_at"],
+        failed_addresses=tuple(a for a in (row["failed_addresses"] or "").split(",") if a),
+        incoming_number=row["incoming_number"],
+    )
+
+
+def reminder_of(row: Any) -> Reminder:
+    return Reminder(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        sequence=row["sequence"],
+        message_id=row["message_id"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
     )
