@@ -101,5 +101,6 @@ class MatchedBy(StrEnum):
     REVIEW = "review"  # accepted from the review list
     UNREADABLE = "unreadable"  # set aside because it cannot be read
 
+
 # Did not arrive, or is not known to have: marked as such in the XLSX summary.
 NOT_ARRIVED = frozenset({Standing.BOUNCED, Standing.FAILED, Standing.UNCERTAIN})

@@ -15,6 +15,7 @@ from mailer import layout
 from mailer.report.words import plain_state
 from mailer.russian import date_numeric, date_words, plural
 from mailer.signature_block import add_signature_block
+from mailer.states import Standing
 from mailer.status import LetterStatus, StatusRow
 from mailer.typography import typeset
 
@@ -43,7 +44,7 @@ def incoming(row: StatusRow) -> str:
 
     A hand mark keeps its incoming number and the answer's date (``replied_at``); one made
     before it did may still carry them in its note."""
-    if row.state != "replied":
+    if row.state != Standing.REPLIED:
         return NO_ANSWER
     number = row.incoming_number
     date: str | None = None
