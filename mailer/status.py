@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from mailer.errors import InputError
 from mailer.journal import Delivery, ReplyRecord
@@ -43,6 +44,20 @@ class StatusRow:
         return asdict(self)
 
 
+class Total(StrEnum):
+    """The totals a head of department reads, each a count of recipients (or reminders)."""
+
+    RECIPIENTS = "recipients"
+    SENT = DeliveryState.SENT.value  # accepted by the server (whatever came after)
+    REPLIED = Standing.REPLIED.value
+    NOT_REPLIED = "not_replied"  # sent, no answer yet
+    REVIEW = Standing.REVIEW.value
+    OVERDUE = "overdue"
+    BOUNCED = Standing.BOUNCED.value
+    NOT_SENT = "not_sent"
+    REMINDERS = "reminders"
+
+
 @dataclass(frozen=True)
 class LetterStatus:
     letter: Letter
@@ -50,17 +65,18 @@ class LetterStatus:
     today: dt.date
 
     def totals(self) -> dict[str, int]:
+        """Keyed by Total, in its order (a Total is its string)."""
         rows = self.rows
         return {
-            "recipients": len(rows),
-            "sent": sum(1 for r in rows if r.sent_at),
-            "replied": sum(1 for r in rows if r.state == Standing.REPLIED),
-            "not_replied": sum(1 for r in rows if r.sent_at and r.state in AWAITING),
-            "review": sum(1 for r in rows if r.state == Standing.REVIEW),
-            "overdue": sum(1 for r in rows if r.overdue),
-            "bounced": sum(1 for r in rows if r.state == Standing.BOUNCED),
-            "not_sent": sum(1 for r in rows if r.state in NOT_SENT),
-            "reminders": sum(r.reminders for r in rows),
+            Total.RECIPIENTS: len(rows),
+            Total.SENT: sum(1 for r in rows if r.sent_at),
+            Total.REPLIED: sum(1 for r in rows if r.state == Standing.REPLIED),
+            Total.NOT_REPLIED: sum(1 for r in rows if r.sent_at and r.state in AWAITING),
+            Total.REVIEW: sum(1 for r in rows if r.state == Standing.REVIEW),
+            Total.OVERDUE: sum(1 for r in rows if r.overdue),
+            Total.BOUNCED: sum(1 for r in rows if r.state == Standing.BOUNCED),
+            Total.NOT_SENT: sum(1 for r in rows if r.state in NOT_SENT),
+            Total.REMINDERS: sum(r.reminders for r in rows),
         }
 
 

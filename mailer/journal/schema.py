@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from mailer.states import DeliveryState, EventKind, Mark, ReplyKind
+from mailer.states import EVENT_KINDS, DeliveryState, ReplyKind
 
 # The values migrations 1 to 4 allowed, frozen as they were: an old migration is history, and
 # runs on a new journal exactly as it did. New CHECKs are made from the enums (migration 6).
@@ -194,7 +194,6 @@ def _one_of(values: Iterable[StrEnum]) -> str:
     return repr(tuple(str(value) for value in values))
 
 
-_EVENT_KINDS: list[EventKind] = [*DeliveryState, *ReplyKind, *Mark]
 # Migration 6's tables, as they stand after migration 5, each with a CHECK from the enums. Those
 # that refer to the deliveries are rebuilt with them: neither engine drops a table others refer
 # to, so the new ones refer to deliveries_v6, renamed to deliveries at the end (SQLite renames
@@ -220,7 +219,7 @@ _TABLES_6 = {
         id INTEGER PRIMARY KEY,
         delivery_id INTEGER NOT NULL REFERENCES deliveries_v6(id),
         at TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN {_one_of(_EVENT_KINDS)}),
+        state TEXT NOT NULL CHECK (state IN {_one_of(EVENT_KINDS.values())}),
         detail TEXT,
         operator TEXT""",
     "replies": f"""

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from mailer.russian import plural
 from mailer.states import MatchedBy, Standing
-from mailer.status import StatusRow
+from mailer.status import StatusRow, Total
 
 STATE_TITLES = {
     Standing.PENDING: "не отправлено",
@@ -29,15 +29,15 @@ MATCHED_BY: dict[str, str] = {
     MatchedBy.REVIEW: "принято с проверки",
 }
 TOTAL_TITLES = {
-    "recipients": "Адресатов",
-    "sent": "Отправлено",
-    "replied": "Ответили",
-    "not_replied": "Не ответили",
-    "review": "На проверке",
-    "overdue": "Срок истёк",
-    "bounced": "Не доставлено",
-    "not_sent": "Не отправлено",
-    "reminders": "Напоминаний",
+    Total.RECIPIENTS: "Адресатов",
+    Total.SENT: "Отправлено",
+    Total.REPLIED: "Ответили",
+    Total.NOT_REPLIED: "Не ответили",
+    Total.REVIEW: "На проверке",
+    Total.OVERDUE: "Срок истёк",
+    Total.BOUNCED: "Не доставлено",
+    Total.NOT_SENT: "Не отправлено",
+    Total.REMINDERS: "Напоминаний",
 }
 
 
