@@ -81,9 +81,8 @@ def _check_existing(path: Path) -> None:
 
 
 class JournalBase:
-    """The journal: a SQLite file, opened if it is one, created only where there was no file at
-    all and only when ``create`` (commands that only read never create one); or a PostgreSQL
-    database, given by its ``postgresql://`` URL (see mailer.journal.engine)."""
+    """What every part of the Journal (mailer.journal.store) stands on: the engine, opened and
+    migrated, its transactions, and the operator its changes are written under."""
 
     def __init__(
         self,
@@ -173,6 +172,17 @@ class JournalBase:
             "INSERT INTO events (delivery_id, at, state, detail, operator) VALUES (?, ?, ?, ?, ?)",
             (delivery_id, at, state, detail, self.operator),
         )
+
+    def _interrupted(
+        self, db: Engine, table: str, row_id: int, delivery_id: int, prefix: str, now: str
+    ) -> None:
+        """A message left "sending" by a run that died: whether the server took it is unknown."""
+        assert table in ("deliveries", "reminders")
+        db.execute(
+            f"UPDATE {table} SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",  # noqa: S608 - names are ours
+            (DeliveryState.UNCERTAIN, INTERRUPTED, now, row_id),
+        )
+        self._event(db, delivery_id, DeliveryState.UNCERTAIN, prefix + INTERRUPTED, now)
 
     def _set_state(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from mailer.journal.base import INTERRUPTED, JournalBase
+from mailer.journal.base import JournalBase
 from mailer.journal.records import (
     Delivery,
     HistoryEntry,
@@ -149,11 +149,7 @@ class Deliveries(JournalBase):
                 (letter, DeliveryState.SENDING),
             ).fetchall()
             for row in rows:
-                db.execute(
-                    "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                    (DeliveryState.UNCERTAIN, INTERRUPTED, now, row["id"]),
-                )
-                self._event(db, row["id"], DeliveryState.UNCERTAIN, INTERRUPTED, now)
+                self._interrupted(db, "deliveries", row["id"], row["id"], "", now)
         return [row["recipient_id"] for row in rows]
 
     def known_message_ids(self) -> dict[str, Delivery]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mailer.journal.base import INTERRUPTED, JournalBase
+from mailer.journal.base import JournalBase
 from mailer.journal.records import Reminder, reminder_of, timestamp
 from mailer.states import DeliveryState
 
@@ -47,15 +47,6 @@ class ReminderRows(JournalBase):
                 (letter, DeliveryState.SENDING),
             ).fetchall()
             for row in rows:
-                db.execute(
-                    "UPDATE reminders SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                    (DeliveryState.UNCERTAIN, INTERRUPTED, now, row["id"]),
-                )
-                self._event(
-                    db,
-                    row["delivery_id"],
-                    DeliveryState.UNCERTAIN,
-                    f"напоминание {row['sequence']}: {INTERRUPTED}",
-                    now,
-                )
+                prefix = f"напоминание {row['sequence']}: "
+                self._interrupted(db, "reminders", row["id"], row["delivery_id"], prefix, now)
         return [row["delivery_id"] for row in rows]
