@@ -58,7 +58,8 @@ EventKind = DeliveryState | ReplyKind | Mark
 
 
 class Standing(StrEnum):
-    """Where a recipient stands, as `status` and the reports say it. Derived, never stored."""
+    """Where a recipient stands, as `status` and the reports say it. Derived, never stored:
+    a delivery not (known to be) sent stands in its state, hence the same five words first."""
 
     PENDING = "pending"
     SENDING = "sending"
