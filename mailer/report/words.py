@@ -28,7 +28,7 @@ MATCHED_BY: dict[str, str] = {
     MatchedBy.MANUAL: "отмечено вручную",
     MatchedBy.REVIEW: "принято с проверки",
 }
-TOTAL_TITLES = {
+TOTAL_TITLES: dict[str, str] = {  # keyed by Total, as LetterStatus.totals()
     Total.RECIPIENTS: "Адресатов",
     Total.SENT: "Отправлено",
     Total.REPLIED: "Ответили",
