@@ -184,6 +184,31 @@ class JournalBase:
         )
         self._event(db, delivery_id, DeliveryState.UNCERTAIN, prefix + INTERRUPTED, now)
 
+    def set_state(
+        self,
+        table: str,
+        row_id: int,
+        delivery_id: int,
+        state: DeliveryState,
+        detail: str | None,
+        *,
+        count_attempt: bool = False,
+        **columns: object,
+    ) -> None:
+        """A letter's or a reminder's state change and its event, as the send ledger writes
+        it (mailer.journal.ledger); inside the send loop's batch, committed with it."""
+        assert table in ("deliveries", "reminders")
+        now = timestamp()
+        assignments = "".join(f", {name} = ?" for name in columns)
+        attempt = ", attempts = attempts + 1" if count_attempt else ""
+        with self.batch(durable=False):
+            self.db.execute(
+                f"UPDATE {table} SET state = ?, updated_at = ?{attempt}{assignments} "  # noqa: S608 - names are ours
+                "WHERE id = ?",
+                (state, now, *columns.values(), row_id),
+            )
+            self._event(self.db, delivery_id, state, detail, now)
+
     def _set_state(
         self,
         table: str,
@@ -196,18 +221,12 @@ class JournalBase:
         durable: bool = False,
         **columns: object,
     ) -> None:
-        """One message's (a letter's or a reminder's) new state, with its event."""
-        assert table in ("deliveries", "reminders")
-        now = timestamp()
-        assignments = "".join(f", {name} = ?" for name in columns)
-        attempt = ", attempts = attempts + 1" if count_attempt else ""
+        # the ledger's way in while it asks for durability itself; set_state once the send
+        # loop's batch decides it (issue 15, the outbox's part): then this goes
         with self.batch(durable):
-            self.db.execute(
-                f"UPDATE {table} SET state = ?, updated_at = ?{attempt}{assignments} "  # noqa: S608 - names are ours
-                "WHERE id = ?",
-                (state, now, *columns.values(), row_id),
+            self.set_state(
+                table, row_id, delivery_id, state, detail, count_attempt=count_attempt, **columns
             )
-            self._event(self.db, delivery_id, state, detail, now)
 
     @contextmanager
     def batch(self, durable: bool) -> Iterator[None]:
