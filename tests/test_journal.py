@@ -23,7 +23,7 @@ from mailer.journal import base as journal_module
 from mailer.journal.engine import describe
 from mailer.journal.pg import translate
 from mailer.outbox import GroupCommit
-from mailer.states import DeliveryState, Mark, ReplyKind
+from mailer.states import EVENT_KINDS, DeliveryState, Mark, ReplyKind, event_kind
 from tests.conftest import run
 from tests.pg_server import PgServer, query
 from tests.smtp_server import SmtpServer
@@ -559,6 +559,14 @@ def test_a_rebuilt_table_goes_on_numbering_after_its_rows(
 
 
 _TABLES_6 = ("deliveries", "events", "replies", "reminders", "earlier_messages")
+
+
+def test_an_event_kind_is_read_back_as_the_member_it_was_written_as() -> None:
+    """The events' column holds states, kinds and marks side by side: no two share a word."""
+    kinds = [*DeliveryState, *ReplyKind, *Mark]
+    assert len(EVENT_KINDS) == len(kinds)
+    assert [event_kind(str(kind)) for kind in kinds] == kinds
+    assert all(type(event_kind(str(kind))) is type(kind) for kind in kinds)
 
 
 def test_a_journal_of_schema_5_keeps_every_row_and_then_refuses_a_bad_state(

@@ -194,7 +194,8 @@ def _one_of(values: Iterable[StrEnum]) -> str:
     return repr(tuple(str(value) for value in values))
 
 
-# Migration 6's tables, as they stand after migration 5, each with a CHECK from the enums. Those
+# Migration 6's tables, as they stand after migration 5, each with a CHECK from the enums (the
+# events' holds what every writer of events since schema 1 wrote: states, kinds, marks). Those
 # that refer to the deliveries are rebuilt with them: neither engine drops a table others refer
 # to, so the new ones refer to deliveries_v6, renamed to deliveries at the end (SQLite renames
 # the references with it; PostgreSQL's follow the table).
