@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mailer.errors import InputError, JournalError
-from mailer.journal.engine import Engine, describe, is_postgresql, open_engine
+from mailer.journal.engine import Engine, SqliteEngine, describe, is_postgresql
 from mailer.journal.records import timestamp
 from mailer.journal.schema import MIGRATIONS
 from mailer.states import DeliveryState, EventKind
@@ -30,6 +30,16 @@ KEEP_HINT = (
 INTERRUPTED = (
     "работа программы прервалась, когда письмо передавалось серверу: неизвестно, принял ли он его"
 )
+
+
+def open_engine(target: str | Path, password: str | None = None) -> Engine:
+    """A ``postgresql://`` URL is PostgreSQL; anything else is a SQLite file. Chosen here, above
+    both engines, so that the PostgreSQL engine builds on the engine module without a cycle."""
+    if is_postgresql(target):
+        from mailer.journal.pg import PostgresEngine  # psycopg loads only for a server
+
+        return PostgresEngine(str(target), password)
+    return SqliteEngine(Path(target))
 
 
 class JournalMissing(InputError):

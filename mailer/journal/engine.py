@@ -171,12 +171,3 @@ class SqliteEngine(Engine):
     def close(self) -> None:
         self.unlock()
         self.db.close()
-
-
-def open_engine(target: str | Path, password: str | None = None) -> Engine:
-    """A ``postgresql://`` URL is PostgreSQL; anything else is a SQLite file."""
-    if is_postgresql(target):
-        from mailer.journal.pg import PostgresEngine  # psycopg loads only for a server
-
-        return PostgresEngine(str(target), password)
-    return SqliteEngine(Path(target))
