@@ -25,7 +25,8 @@ from pydantic import (
 from mailer.certificate import Certificate, SignatureMark, load_certificate
 from mailer.chars import line_unsafe, text_unsafe
 from mailer.errors import LetterError
-from mailer.russian import date_numeric, filename_safe, plural
+from mailer.guard import file_name
+from mailer.russian import date_numeric, plural
 from mailer.system_ru import file_problem
 from mailer.validation_ru import explain, toml_problem
 
@@ -300,7 +301,7 @@ class Letter:
         base = f"Письмо {date_numeric(reg.date)} № {reg.number}"
         if recipient_label:
             base += f" — {recipient_label}"
-        return filename_safe(base) + ".docx"
+        return file_name(base, composed=True) + ".docx"
 
 
 def _explain(exc: ValidationError) -> list[str]:
