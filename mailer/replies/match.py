@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mailer.journal import Delivery
+from mailer.journal.records import Delivery
 from mailer.replies.classify import FAILED_ACTION, Bounced, Incoming
 from mailer.states import ReplyKind
 
