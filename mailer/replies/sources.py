@@ -40,7 +40,8 @@ class MailboxPosition:
     last_uid: int
 
     def covers(self, other: MailboxPosition) -> bool:
-        """OTHER is this position or behind it: saving it would move the position back."""
+        """OTHER is this position or behind it: saving it in this one's place would gain
+        nothing, or move the position back."""
         return self.uidvalidity == other.uidvalidity and self.last_uid >= other.last_uid
 
 

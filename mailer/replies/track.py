@@ -42,7 +42,7 @@ from mailer.replies.sources import (
 from mailer.settings import Settings
 from mailer.states import ReplyKind
 
-# the hand marks, for the importers of this module
+# track itself, and the hand marks re-exported for the modules that import them from here
 __all__ = [
     "TrackSummary",
     "accept_review",
