@@ -18,10 +18,46 @@ from pydantic import ValidationError
 from mailer.certificate import Certificate, SignatureMark, load_certificate
 from mailer.errors import LetterError
 from mailer.guard import file_name
-from mailer.letter_settings import LetterSettings, Organization, Signatory
+from mailer.letter_settings import (
+    Executor,
+    GroupAddress,
+    HeaderText,
+    LetterSettings,
+    Organization,
+    Reference,
+    Registration,
+    ReminderPolicy,
+    ReportSettings,
+    Signatory,
+    SignatureSettings,
+)
 from mailer.russian import date_numeric, plural
 from mailer.system_ru import file_problem
 from mailer.validation_ru import explain, toml_problem
+
+# The letter's own names, and its settings' models (mailer.letter_settings) for the modules
+# that import them from here.
+__all__ = [
+    "BODY_TEMPLATE",
+    "DEFAULT_RECIPIENTS",
+    "ORGANIZATION_FILE",
+    "SETTINGS_FILE",
+    "Executor",
+    "GroupAddress",
+    "HeaderText",
+    "Letter",
+    "LetterSettings",
+    "Organization",
+    "Reference",
+    "Registration",
+    "ReminderPolicy",
+    "ReportSettings",
+    "Signatory",
+    "SignatureSettings",
+    "load_letter",
+    "recipients_path",
+    "resolve_letter_folder",
+]
 
 SETTINGS_FILE = "letter.toml"
 ORGANIZATION_FILE = "organization.toml"

@@ -11,13 +11,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailer.columns import HEADER_SEARCH_ROWS, Header, filled, find_header, read_header
+from mailer.columns import (
+    COLUMN_TITLES,
+    FIELDS,
+    HEADER_SEARCH_ROWS,
+    Header,
+    filled,
+    find_header,
+    read_header,
+)
 from mailer.errors import RecipientsError
 from mailer.recipient import Recipient, RecipientList
-from mailer.recipient_checks import RowChecks, made_ids
+from mailer.recipient_checks import GENDERS, RowChecks, made_ids
 from mailer.tables import Rows, Table, read_csv, read_xlsx
 
-__all__ = ["Recipient", "RecipientList", "load_recipients"]
+# what this module always offered, wherever it is defined now
+__all__ = [
+    "COLUMN_TITLES",
+    "FIELDS",
+    "GENDERS",
+    "HEADER_SEARCH_ROWS",
+    "Recipient",
+    "RecipientList",
+    "load_recipients",
+]
 
 
 def load_recipients(path: Path, sheet: str | None = None) -> RecipientList:
