@@ -7,7 +7,7 @@ from mailer.journal.records import Delivery
 from mailer.replies.classify import Incoming
 from mailer.replies.match import Match, Matcher, Unrelated
 from mailer.replies.sources import MailboxPosition
-from mailer.states import DeliveryState, ReplyKind
+from mailer.states import DeliveryState, MatchedBy, ReplyKind
 
 NUMBER = "02-06/17"
 
@@ -59,14 +59,18 @@ def _incoming(
 
 def test_a_reply_in_the_thread_ties_to_its_delivery() -> None:
     incoming = _incoming("someone@elsewhere.example", thread_ids=(VOLOVO.message_id,))
-    assert _matcher().match(incoming) == [Match(ReplyKind.REPLY, "week", VOLOVO, "thread")]
+    assert _matcher().match(incoming) == [Match(ReplyKind.REPLY, "week", VOLOVO, MatchedBy.THREAD)]
 
 
 def test_the_number_and_the_sender_tie_a_reply() -> None:
     by_address = _incoming(GRYAZI.emails[0], subject="На № 02-06 / 17 от 12.10.2023")
-    assert _matcher().match(by_address) == [Match(ReplyKind.REPLY, "week", GRYAZI, "number+sender")]
+    assert _matcher().match(by_address) == [
+        Match(ReplyKind.REPLY, "week", GRYAZI, MatchedBy.NUMBER_AND_SENDER)
+    ]
     by_domain = _incoming("secretary@volovo.example.org", text=f"Ответ на письмо № {NUMBER}")
-    assert _matcher().match(by_domain) == [Match(ReplyKind.REPLY, "week", VOLOVO, "number+domain")]
+    assert _matcher().match(by_domain) == [
+        Match(ReplyKind.REPLY, "week", VOLOVO, MatchedBy.NUMBER_AND_DOMAIN)
+    ]
 
 
 def test_what_does_not_tie_firmly_goes_to_review_for_the_letter() -> None:

@@ -12,9 +12,7 @@ from mailer.letter import Letter
 from mailer.outcome import review_for
 from mailer.record import letter_argument, open_for_reading, sent_letter
 from mailer.settings import Settings
-from mailer.states import ReplyKind
-
-MANUAL = "manual"  # matched_by of an answer marked by hand
+from mailer.states import MatchedBy, ReplyKind
 
 
 def _delivery(journal: Journal, letter: Letter, recipient_id: str) -> Delivery:
@@ -55,7 +53,7 @@ def mark_replied(
             delivery_id=delivery.id,
             message_id=f"<manual.{secrets.token_hex(8)}@mailer.invalid>",
             kind=ReplyKind.MANUAL,
-            matched_by=MANUAL,
+            matched_by=MatchedBy.MANUAL,
             sender=None,
             subject=None,
             received_at=_answer_date(date, letter),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from mailer.journal.records import Delivery
 from mailer.replies.classify import FAILED_ACTION, Bounced, Incoming
-from mailer.states import ReplyKind
+from mailer.states import MatchedBy, ReplyKind
 
 # Latin letters that look like Cyrillic ones, as people type registration numbers
 _LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
@@ -71,7 +71,7 @@ class Match:
     kind: ReplyKind
     letter: str
     delivery: Delivery | None
-    matched_by: str | None
+    matched_by: MatchedBy | None
     detail: str = ""
     failed_addresses: tuple[str, ...] = ()  # a bounce: the addresses that refused for good
 
@@ -166,7 +166,7 @@ class Matcher:
         for message_id in incoming.thread_ids:
             delivery = self.by_message_id.get(message_id)
             if delivery is not None:
-                return [Match(kind, delivery.letter, delivery, "thread")]
+                return [Match(kind, delivery.letter, delivery, MatchedBy.THREAD)]
 
         if kind == ReplyKind.READ_RECEIPT:
             return [Unrelated("уведомление о прочтении чужого письма")]
@@ -182,10 +182,10 @@ class Matcher:
             letter = cited[0]
             exact = [d for d in sender_deliveries if d.letter == letter]
             if len(exact) == 1:
-                return [Match(kind, letter, exact[0], "number+sender")]
+                return [Match(kind, letter, exact[0], MatchedBy.NUMBER_AND_SENDER)]
             same_domain = self.by_domain.get((letter, incoming.sender_domain), [])
             if len(exact) == 0 and len(same_domain) == 1:
-                return [Match(kind, letter, same_domain[0], "number+domain")]
+                return [Match(kind, letter, same_domain[0], MatchedBy.NUMBER_AND_DOMAIN)]
             if kind == ReplyKind.AUTO_REPLY:
                 return [Unrelated()]
             if len(same_domain) > 1:
@@ -200,7 +200,7 @@ class Matcher:
         if kind == ReplyKind.AUTO_REPLY:
             if len(sender_deliveries) == 1:
                 delivery = sender_deliveries[0]
-                return [Match(kind, delivery.letter, delivery, "sender")]
+                return [Match(kind, delivery.letter, delivery, MatchedBy.SENDER)]
             return [Unrelated()]
         if sender_deliveries:
             reason = (
@@ -236,7 +236,7 @@ class Matcher:
                 untied.append(block)
             else:
                 tied.setdefault(delivery.id, (delivery, []))[1].append(block)
-        how = "returned headers" if returned else "bounced address"
+        how = MatchedBy.RETURNED_HEADERS if returned else MatchedBy.BOUNCED_ADDRESS
         matches: list[Decision] = []
         for delivery, blocks in tied.values():
             failed = [b for b in blocks if b.permanent_failure]

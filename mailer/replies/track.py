@@ -40,7 +40,7 @@ from mailer.replies.sources import (
     sender_address,
 )
 from mailer.settings import Settings
-from mailer.states import ReplyKind
+from mailer.states import MatchedBy, ReplyKind
 
 # track itself, and the hand marks re-exported for the modules that import them from here
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 REVIEW_FOLDER = "_на_проверку"
-UNREADABLE = "unreadable"  # matched_by of a message set aside because it cannot be read
 # what kinds of message keep their attachments (a person reads them)
 KEEPS_ATTACHMENTS = frozenset({ReplyKind.REPLY, ReplyKind.REVIEW})
 
@@ -268,7 +267,7 @@ def _record_unreadable(
         delivery_id=None,
         message_id=f"<unreadable.{digest}@mailer.invalid>",
         kind=ReplyKind.REVIEW,
-        matched_by=UNREADABLE,
+        matched_by=MatchedBy.UNREADABLE,
         sender=sender_address(fields.get("from", "")).lower() or None,
         subject=decoded(fields.get("subject", "")) or None,
         received_at=None,
