@@ -21,6 +21,7 @@ from mailer.docx import DocxLetter
 from mailer.errors import InputError, LetterError
 from mailer.journal import Delivery, ReplyRecord, journal_exists, open_journal
 from mailer.letter import Letter, load_letter
+from mailer.letter import recipients_path as recipients_path  # where reminders take it from
 from mailer.message import (
     DOCX_TYPE,
     Attachment,
@@ -48,7 +49,6 @@ from mailer.signing import SHARED, Signed, require_signatures, signature_for
 from mailer.states import IN_DOUBT, OWED, WENT_OUT, DeliveryState
 from mailer.system_ru import file_problem
 
-DEFAULT_RECIPIENTS = Path("recipients.csv")
 SIGNATURE_TYPE = ("application", "pkcs7-signature")
 
 
@@ -106,14 +106,6 @@ class Prepared:
             recipient_id=recipient.id,
         )
         return rendered, docx, data
-
-
-def recipients_path(letter: Letter, explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit
-    if letter.recipients_file is not None:
-        return letter.recipients_file
-    return DEFAULT_RECIPIENTS
 
 
 def _attachment(path: Path, name: str | None = None) -> Attachment:

@@ -1,4 +1,5 @@
-"""Which column of a list is which: header names as people write them, and ids made from names.
+"""Which row of a list is its header and which column is which: header names as people write
+them, and ids made from names.
 
 Offices title their columns many ways ("ФИО главы", "Ф.И.О.", "E-mail адрес", "Наименование МО").
 A header is reduced to its words (case, ё/е and punctuation dropped) and recognised by the word
@@ -9,7 +10,31 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from mailer.tables import Rows
+
+FIELDS = (
+    "id",
+    "email",
+    "full_name",
+    "position",
+    "organization",
+    "gender",
+    "addressee",
+    "salutation",
+)
+HEADER_SEARCH_ROWS = 30  # title lines above the header, as offices write them
+COLUMN_TITLES = {
+    "id": "id (код)",
+    "email": "email (почта)",
+    "full_name": "full_name (ФИО)",
+    "position": "position (должность)",
+    "organization": "organization (организация)",
+    "gender": "gender (пол)",
+    "addressee": "addressee (адресат)",
+    "salutation": "salutation (обращение)",
+}
 ROW_NUMBER = "row_number"  # "№ п/п": the row's place in the table, never a recipient's key
 EMAIL_MAYBE = "email?"  # "Адрес": an email column only if its values are addresses
 
@@ -107,3 +132,94 @@ def slug(text: str) -> str:
             break
         result = candidate
     return result
+
+
+def filled(rows: Rows) -> Rows:
+    """The rows with something in them: blank and merely formatted rows are no rows."""
+    return [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
+
+
+@dataclass
+class Header:
+    row: int
+    names: list[str]
+    columns: dict[str, int]
+    extra_columns: dict[str, int]
+    problems: list[str]
+
+
+def find_header(rows: Rows) -> int | None:
+    """Index of the header among ``rows`` (non-empty ones): the first of the leading rows that
+    names at least two known columns in at least two different cells (a merged title row,
+    repeated in every cell it covers, is one value)."""
+    fallback = None
+    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        distinct = {c.strip() for c in cells if c.strip()}
+        kinds = {classify_header(c) for c in distinct} - {None}
+        if len(distinct) >= 2 and len(kinds) >= 2:
+            return index
+        if fallback is None and "email" in kinds:
+            fallback = index
+    return fallback
+
+
+def read_header(header_row: int, header: list[str], data: Rows) -> Header:
+    found = Header(header_row, [c.strip() for c in header], {}, {}, [])
+    maybe_email: list[int] = []
+    for index, name in enumerate(found.names):
+        if not name:
+            continue
+        kind = classify_header(name)
+        if kind == EMAIL_MAYBE:
+            maybe_email.append(index)
+            continue
+        if kind is None or kind == ROW_NUMBER:
+            found.extra_columns[name] = index
+        elif kind in found.columns:
+            first = found.names[found.columns[kind]]
+            if kind == "id" and len(header_words(first)) <= 1 < len(header_words(name)):
+                found.extra_columns[name] = index  # "id" beside "Код ОКТМО": the plain one
+            elif kind == "id" and len(header_words(name)) <= 1 < len(header_words(first)):
+                found.extra_columns[first] = found.columns[kind]
+                found.columns[kind] = index
+            elif kind in ("id", "email"):
+                found.problems.append(
+                    f"строка {header_row}: столбцы «{first}» и «{name}» оба похожи на "
+                    f"{COLUMN_TITLES[kind]}; переименуйте лишний"
+                )
+            else:
+                found.extra_columns[name] = index  # the first such column is the field
+        else:
+            found.columns[kind] = index
+
+    def values(index: int) -> list[str]:
+        return [cells[index] if index < len(cells) else "" for _, cells in data]
+
+    # the email column is the one that holds addresses; a postal "Адрес" stays a column of its own
+    if "email" in found.columns and not looks_like_addresses(values(found.columns["email"])):
+        better = [i for i in maybe_email if looks_like_addresses(values(i))]
+        if better:
+            found.extra_columns[found.names[found.columns["email"]]] = found.columns["email"]
+            found.columns["email"] = better[0]
+            maybe_email.remove(better[0])
+    if "email" not in found.columns:
+        for index in maybe_email:
+            if looks_like_addresses(values(index)):
+                found.columns["email"] = index
+                maybe_email.remove(index)
+                break
+    for index in maybe_email:
+        found.extra_columns[found.names[index]] = index
+    if "email" not in found.columns:
+        found.problems.append(
+            f"строка {header_row}: нет столбца {COLUMN_TITLES['email']} — с адресами электронной "
+            f"почты («Email», «Электронная почта», «E-mail адрес»); найдены столбцы: "
+            f"{', '.join(n for n in found.names if n)}"
+        )
+    if "id" not in found.columns and not {"organization", "full_name"} & set(found.columns):
+        found.problems.append(
+            f"строка {header_row}: нет ни столбца {COLUMN_TITLES['id']}, ни названия организации "
+            f"или ФИО, из которых его можно составить; найдены столбцы: "
+            f"{', '.join(n for n in found.names if n)}"
+        )
+    return found

@@ -62,6 +62,9 @@ def xlsx_text_only(sheet: Any) -> None:
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 NAME_BYTES = 255  # the limit of one path component on Linux file systems (and of NTFS in UTF-16)
+COMPOSED_BYTES = 200  # a name the program makes: room left for a number before, an extension after
+_SLASH = re.compile(r"[\\/]")
+_ANY_SPACES = re.compile(r"\s+")
 _EXTENSION = re.compile(r"\.[0-9A-Za-zА-Яа-яЁё_-]{1,16}$")
 
 
@@ -84,16 +87,32 @@ def split_extension(name: str) -> tuple[str, str]:
     return name[: found.start()], found[0]
 
 
-def file_name(name: str, fallback: str = "вложение", limit: int = NAME_BYTES) -> str:
-    """A single file name from outside that stays inside its folder on Linux and Windows
-    alike: no folders (whichever slash), no control or reserved characters, no leading dot,
-    no device names, at most LIMIT bytes with its extension kept, in any script."""
+def file_name(
+    name: str,
+    fallback: str = "вложение",
+    limit: int | None = None,
+    *,
+    composed: bool = False,
+) -> str:
+    """The one file-name guard. A single file name that stays inside its folder on Linux and
+    Windows alike: no folders, no control, format or reserved characters, no leading dot, no
+    device names, every run of whitespace (a non-breaking space too) as one space, at most
+    LIMIT bytes in any script, never cut inside a letter.
+
+    A name from outside (an attachment's) keeps only its last part, whichever the slash, and
+    its extension when shortened; at most 255 bytes. A name the program COMPOSED from its own
+    parts, to which an extension is added after, keeps every part: a slash becomes "_" (a
+    registration number "17-01/228" is no folder), it is shortened at its end, and it takes at
+    most COMPOSED_BYTES, leaving room for a number before and an extension after."""
     name = unicodedata.normalize("NFC", terminal_text(name, limit=10_000))
-    name = re.split(r"[\\/]", name)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").rstrip(". ")
+    name = _ANY_SPACES.sub(" ", name)
+    name = _SLASH.sub("_", name) if composed else _SLASH.split(name)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
     if not name:
         name = fallback
     if _RESERVED.match(name):
         name = "_" + name
+    if composed:
+        return fit_bytes(name, limit=limit or COMPOSED_BYTES).rstrip(". ") or fallback
     stem, suffix = split_extension(name)
-    return fit_bytes(stem, suffix, limit) or fallback
+    return fit_bytes(stem, suffix, limit or NAME_BYTES) or fallback

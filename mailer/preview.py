@@ -16,11 +16,12 @@ from urllib.parse import quote
 
 from mailer.campaign import Prepared, prepare
 from mailer.errors import OutputError
+from mailer.guard import file_name
 from mailer.letter import Letter
 from mailer.message import html_page
 from mailer.recipients import Recipient
 from mailer.render import Addressing
-from mailer.russian import date_numeric, date_words, filename_safe
+from mailer.russian import date_numeric, date_words
 from mailer.settings import Settings
 from mailer.signing import describe, letter_documents, verify_documents
 from mailer.system_ru import file_problem
@@ -95,7 +96,7 @@ class PreviewWriter:
     ) -> None:
         """One recipient; ``docx`` None when the document is the shared one already written."""
         number = len(self.rows) + 1
-        prefix = f"{number:0{self.width}d} {filename_safe(recipient.id)}"
+        prefix = f"{number:0{self.width}d} {file_name(recipient.id, composed=True)}"
         eml_name = f"{prefix}.eml"
         html_name = f"{prefix}.html"
         (self.folder / eml_name).write_bytes(eml)

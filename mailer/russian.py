@@ -7,13 +7,12 @@ and the head noun take the dative, the genitive tail ("главы админис
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mailer.guard import fit_bytes
+from mailer.guard import file_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -252,11 +251,9 @@ def salutation(full_name: str, gender: str | None = None) -> str:
 
 
 def filename_safe(text: str) -> str:
-    """Keep Cyrillic and the office's punctuation; replace what file systems refuse. At most
-    200 bytes (a name may hold 255), leaving room for a number before and an extension after."""
-    text = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", text)
-    text = re.sub(r"\s+", " ", text).strip(" .")
-    return fit_bytes(text, limit=200).strip(" .")
+    """A file name the program composes (mailer.guard.file_name's rules); kept for the modules
+    that import it from here."""
+    return file_name(text, composed=True)
 
 
 def plural(count: int, one: str, few: str, many: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mailer.certificate import Certificate
 from mailer.errors import LetterError, OutputError
-from mailer.russian import filename_safe
+from mailer.guard import file_name
 from mailer.signature import (
     DIGEST_MISMATCH,
     SignatureError,
@@ -60,7 +60,7 @@ def signing_name(recipient_id: str | None, docx_name: str) -> str:
     would otherwise share a name."""
     if recipient_id is None:
         return docx_name
-    return filename_safe(f"{recipient_id} {docx_name.removesuffix('.docx')}") + ".docx"
+    return file_name(f"{recipient_id} {docx_name.removesuffix('.docx')}", composed=True) + ".docx"
 
 
 def letter_documents(prepared: Prepared, recipients: Iterable[Recipient]) -> Iterator[Document]:

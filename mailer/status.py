@@ -199,7 +199,7 @@ def letter_status(
 
 def _listed(letter: Letter) -> RecipientList | None:
     """The default list, only to fill in rows recorded before the journal kept recipients."""
-    from mailer.campaign import recipients_path
+    from mailer.letter import recipients_path
     from mailer.recipients import load_recipients
 
     try:

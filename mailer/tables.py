@@ -2,7 +2,7 @@
 title rows, merged cells, hidden rows and columns, several sheets.
 
 What is read is a grid of text with the file's own row numbers; which row is the header and which
-column is which is decided in `mailer.recipients`.
+column is which is decided in `mailer.columns`.
 """
 
 from __future__ import annotations

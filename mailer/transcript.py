@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import aiosmtplib
 
 from mailer.errors import ConfigError
+from mailer.files import free_name
 from mailer.settings import Settings
 
 if TYPE_CHECKING:
@@ -74,11 +75,7 @@ def start_transcript(settings: Settings, command: str) -> tuple[Path, Callable[[
     folder = settings.log_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"mailer-{stamp}-{command or 'run'}.log"
-        n = 1
-        while path.exists():
-            n += 1
-            path = folder / f"mailer-{stamp}-{command or 'run'}-{n}.log"
+        path = free_name(folder, f"mailer-{stamp}-{command or 'run'}.log")
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(

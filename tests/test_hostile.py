@@ -65,12 +65,14 @@ def test_any_text_comes_out_safe(text: str) -> None:
 
 
 def test_names_made_from_a_list_fit_too() -> None:
-    from mailer.russian import filename_safe
-
     organization = "Муниципальное бюджетное общеобразовательное учреждение " * 5
-    name = "001 " + filename_safe(f"Письмо 12.10.2023 № 02-06 — {organization}") + ".docx"
+    name = (
+        "001 " + file_name(f"Письмо 12.10.2023 № 02-06 — {organization}", composed=True) + ".docx"
+    )
     assert len(name.encode()) <= 255
     assert name.endswith(".docx")
+    # a registration number in a name is one number, not folders
+    assert file_name("Письмо № 17-01/228", composed=True) == "Письмо № 17-01_228"
 
 
 def test_csv_cells_that_start_a_formula_are_text() -> None:

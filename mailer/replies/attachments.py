@@ -24,11 +24,6 @@ from mailer.replies.classify import Unreadable
 PARTIAL = ".mailer-partial-"
 
 
-def safe_name(name: str) -> str:
-    """A file name that stays inside its folder on Linux and Windows alike."""
-    return file_name(name)
-
-
 def _digest(path: Path) -> str:
     sha = hashlib.sha256()
     with path.open("rb") as handle:
@@ -59,7 +54,7 @@ def stage(message: EmailMessage, folder: Path) -> list[tuple[Path, str]]:
         for part in message.iter_attachments():
             try:
                 payload = _decoded(part)
-                name = safe_name(str(part.get_filename() or "вложение"))
+                name = file_name(str(part.get_filename() or "вложение"))
             except Exception as exc:  # a part the email package cannot read: hostile bytes
                 raise Unreadable(f"вложение не удалось прочитать ({type(exc).__name__})") from None
             if not isinstance(payload, bytes):

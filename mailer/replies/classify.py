@@ -13,6 +13,8 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from mailer.states import ReplyKind
+
 AUTO_SUBJECT = re.compile(
     r"^\s*(автоответ|автоматический ответ|automatic reply|auto[- ]?reply|auto:|"
     r"out of (the )?office|отсутствую|нет на месте|в отпуске)",
@@ -20,6 +22,10 @@ AUTO_SUBJECT = re.compile(
 )
 _MSGID = re.compile(r"<[^<>\s]+>")
 _TAGS = re.compile(r"<[^>]+>")
+
+
+# RFC 3464's Action of a recipient the report failed for good (the report's word, not a state)
+FAILED_ACTION = "failed"
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Bounced:
     def permanent_failure(self) -> bool:
         """Only "failed" with a 5.x.x status is a bounce; delayed, relayed, expanded and
         delivered are notices."""
-        return self.action == "failed" and self.status.startswith("5.")
+        return self.action == FAILED_ACTION and self.status.startswith("5.")
 
 
 @dataclass
@@ -45,7 +51,7 @@ class Incoming:
     sender: str
     subject: str
     received_at: str | None
-    kind: str  # reply | auto_reply | bounce | read_receipt
+    kind: ReplyKind  # REPLY, AUTO_REPLY, BOUNCE (any delivery report) or READ_RECEIPT
     thread_ids: list[str] = field(default_factory=list)
     text: str = ""
     attachment_names: list[str] = field(default_factory=list)
@@ -86,13 +92,17 @@ def _text_of(part: Message) -> str:
     return content
 
 
+# Precedence: the value some senders give an automatic answer (the header's word, not a kind)
+_PRECEDENCE_AUTO = "auto_reply"
+
+
 def is_auto_reply(message: Message) -> bool:
     auto = _header(message, "Auto-Submitted").strip().lower()
     if auto and not auto.startswith("no"):
         return True
     if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
         return True
-    if _header(message, "Precedence").strip().lower() == "auto_reply":
+    if _header(message, "Precedence").strip().lower() == _PRECEDENCE_AUTO:
         return True
     return bool(AUTO_SUBJECT.match(_header(message, "Subject")))
 
@@ -202,17 +212,17 @@ def parse_incoming(data: bytes) -> Incoming:
     has_returned = False
     if report == "delivery-status":
         # every delivery status report, a delay as well as a failure; the matcher decides
-        kind = "bounce"
+        kind = ReplyKind.BOUNCE
         bounced = _delivery_status(message)
         returned_ids, returned, has_returned = _returned_headers(message)
     elif report == "disposition-notification":
-        kind = "read_receipt"
+        kind = ReplyKind.READ_RECEIPT
         ids, returned, _ = _returned_headers(message)
         thread_ids += ids
     elif is_auto_reply(message) or _from_mail_system(sender):
-        kind = "auto_reply"
+        kind = ReplyKind.AUTO_REPLY
     else:
-        kind = "reply"
+        kind = ReplyKind.REPLY
 
     texts: list[str] = []
     names: list[str] = []

@@ -5,15 +5,20 @@
    spaced or dashed) together with a sender whose address, or else whose domain, belongs to
    exactly one recipient of that letter;
 3. anything weaker or ambiguous goes to the review list.
+
+The rules work on plain data: what went out (the deliveries, every Message-ID sent, every number
+a letter went out under), given by the caller; they return decisions and record nothing.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mailer.journal import Delivery, Journal
-from mailer.replies.classify import Bounced, Incoming
+from mailer.journal.records import Delivery
+from mailer.replies.classify import FAILED_ACTION, Bounced, Incoming
+from mailer.states import MatchedBy, ReplyKind
 
 # Latin letters that look like Cyrillic ones, as people type registration numbers
 _LOOKALIKES = str.maketrans("ABCEHKMOPTXY", "АВСЕНКМОРТХУ")
@@ -60,17 +65,31 @@ def body_search_term(number: str) -> str | None:
 
 @dataclass(frozen=True)
 class Match:
-    kind: str  # reply | auto_reply | bounce | notice | read_receipt | review | unrelated
-    letter: str | None
+    """A message tied to a letter: recorded under KIND, for DELIVERY when it ties to one (a
+    message on review ties to the letter only)."""
+
+    kind: ReplyKind
+    letter: str
     delivery: Delivery | None
-    matched_by: str | None
+    matched_by: MatchedBy | None
     detail: str = ""
     failed_addresses: tuple[str, ...] = ()  # a bounce: the addresses that refused for good
 
 
+@dataclass(frozen=True)
+class Unrelated:
+    """A message that is no one's answer to any letter we sent: not recorded at all."""
+
+    detail: str = ""
+
+
+# What matching decides about one message, per letter it concerns.
+Decision = Match | Unrelated
+
+
 # RFC 3464 section 2.3.3: what each action means to the person reading the journal
 ACTIONS = {
-    "failed": "не доставлено",
+    FAILED_ACTION: "не доставлено",
     "delayed": "доставка задерживается, сервер ещё пытается",
     "delivered": "доставлено",
     "relayed": "передано дальше, без подтверждения доставки",
@@ -85,13 +104,22 @@ def report_words(block: Bounced) -> str:
 
 
 class Matcher:
-    def __init__(self, journal: Journal) -> None:
-        self.by_message_id = journal.known_message_ids()
-        numbers = journal.every_letter_number()
+    """The rules over what went out: MESSAGE_IDS, every Message-ID sent (letters, reminders)
+    to its delivery; NUMBERS, (letter, number) for every number a letter went out under;
+    DELIVERIES, every delivery of every letter."""
+
+    def __init__(
+        self,
+        message_ids: Mapping[str, Delivery],
+        numbers: Iterable[tuple[str, str]],
+        deliveries: Iterable[Delivery],
+    ) -> None:
+        self.by_message_id = dict(message_ids)
+        numbers = list(numbers)
         self.letters = {letter for letter, _ in numbers}
         self.numbers = {normalize_number(number) for _, number in numbers}
         self.patterns = [(letter, number_pattern(number)) for letter, number in numbers]
-        self.deliveries = journal.all_deliveries()
+        self.deliveries = list(deliveries)
         self.by_address: dict[str, list[Delivery]] = {}
         self.by_domain: dict[tuple[str, str], list[Delivery]] = {}
         for delivery in self.deliveries:
@@ -130,36 +158,36 @@ class Matcher:
                 return True
         return False
 
-    def match(self, incoming: Incoming) -> list[Match]:
+    def match(self, incoming: Incoming) -> list[Decision]:
         kind = incoming.kind
-        if kind == "bounce":
+        if kind == ReplyKind.BOUNCE:
             # a delivery report is judged by its own fields, never by the thread alone
             return self._match_report(incoming)
         for message_id in incoming.thread_ids:
             delivery = self.by_message_id.get(message_id)
             if delivery is not None:
-                return [Match(kind, delivery.letter, delivery, "thread")]
+                return [Match(kind, delivery.letter, delivery, MatchedBy.THREAD)]
 
-        if kind == "read_receipt":
-            return [Match("unrelated", None, None, None, "уведомление о прочтении чужого письма")]
+        if kind == ReplyKind.READ_RECEIPT:
+            return [Unrelated("уведомление о прочтении чужого письма")]
 
         cited = self._letters_cited(incoming)
         sender_deliveries = self.by_address.get(incoming.sender, [])
         if len(cited) > 1:
             return [
-                Match("review", letter, None, None, "упоминает номера нескольких писем")
+                Match(ReplyKind.REVIEW, letter, None, None, "упоминает номера нескольких писем")
                 for letter in cited
             ]
         if len(cited) == 1:
             letter = cited[0]
             exact = [d for d in sender_deliveries if d.letter == letter]
             if len(exact) == 1:
-                return [Match(kind, letter, exact[0], "number+sender")]
+                return [Match(kind, letter, exact[0], MatchedBy.NUMBER_AND_SENDER)]
             same_domain = self.by_domain.get((letter, incoming.sender_domain), [])
             if len(exact) == 0 and len(same_domain) == 1:
-                return [Match(kind, letter, same_domain[0], "number+domain")]
-            if kind == "auto_reply":
-                return [Match("unrelated", None, None, None)]
+                return [Match(kind, letter, same_domain[0], MatchedBy.NUMBER_AND_DOMAIN)]
+            if kind == ReplyKind.AUTO_REPLY:
+                return [Unrelated()]
             if len(same_domain) > 1:
                 reason = (
                     f"домен {incoming.sender_domain} у нескольких получателей "
@@ -167,13 +195,13 @@ class Matcher:
                 )
             else:
                 reason = "номер письма указан, но отправитель не из списка получателей"
-            return [Match("review", letter, None, None, reason)]
+            return [Match(ReplyKind.REVIEW, letter, None, None, reason)]
 
-        if kind == "auto_reply":
+        if kind == ReplyKind.AUTO_REPLY:
             if len(sender_deliveries) == 1:
                 delivery = sender_deliveries[0]
-                return [Match(kind, delivery.letter, delivery, "sender")]
-            return [Match("unrelated", None, None, None)]
+                return [Match(kind, delivery.letter, delivery, MatchedBy.SENDER)]
+            return [Unrelated()]
         if sender_deliveries:
             reason = (
                 "ссылается на другое письмо"
@@ -181,10 +209,10 @@ class Matcher:
                 else "от получателя, но без ссылки на письмо"
             )
             letters = dict.fromkeys(d.letter for d in sender_deliveries)
-            return [Match("review", letter, None, None, reason) for letter in letters]
-        return [Match("unrelated", None, None, None)]
+            return [Match(ReplyKind.REVIEW, letter, None, None, reason) for letter in letters]
+        return [Unrelated()]
 
-    def _match_report(self, incoming: Incoming) -> list[Match]:
+    def _match_report(self, incoming: Incoming) -> list[Decision]:
         """A delivery status report (RFC 3464) counts for a delivery only when tied to it: the
         reported address is one this delivery went to, and the returned headers carry its
         Message-ID, or, with no headers returned, the address belongs to one delivery only.
@@ -208,24 +236,26 @@ class Matcher:
                 untied.append(block)
             else:
                 tied.setdefault(delivery.id, (delivery, []))[1].append(block)
-        how = "returned headers" if returned else "bounced address"
-        matches = []
+        how = MatchedBy.RETURNED_HEADERS if returned else MatchedBy.BOUNCED_ADDRESS
+        matches: list[Decision] = []
         for delivery, blocks in tied.values():
             failed = [b for b in blocks if b.permanent_failure]
             detail = "; ".join(report_words(b) for b in blocks)
             if failed:
                 refused = tuple(dict.fromkeys(b.address for b in failed))
-                matches.append(Match("bounce", delivery.letter, delivery, how, detail, refused))
+                matches.append(
+                    Match(ReplyKind.BOUNCE, delivery.letter, delivery, how, detail, refused)
+                )
             else:
-                matches.append(Match("notice", delivery.letter, delivery, how, detail))
+                matches.append(Match(ReplyKind.NOTICE, delivery.letter, delivery, how, detail))
         failures = [b for b in untied if b.permanent_failure]
         if failures:
             detail = "отчёт о недоставке не удалось связать с отправленным письмом: " + "; ".join(
                 report_words(b) for b in failures
             )
             for letter in self._letters_of_report(incoming, failures):
-                matches.append(Match("review", letter, None, None, detail))
-        return matches or [Match("unrelated", None, None, None)]
+                matches.append(Match(ReplyKind.REVIEW, letter, None, None, detail))
+        return matches or [Unrelated()]
 
     def _letters_of_report(self, incoming: Incoming, blocks: list[Bounced]) -> list[str]:
         """Which letters an untied failure report seems to be about, to put it on their review

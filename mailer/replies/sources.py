@@ -1,6 +1,9 @@
 """Where incoming messages are read from: the office mailbox over IMAP (incrementally: headers
 first, whole messages only for candidates), or exported mail: a Maildir, an mbox file, a folder
-of .eml files or one .eml file."""
+of .eml files or one .eml file.
+
+A source keeps nothing: the mailbox's position is given to it before a scan and handed back
+after, and the caller stores it."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from pathlib import Path
 
 from mailer import imap
 from mailer.errors import InputError, ServerError
-from mailer.journal import Journal
 from mailer.replies import fetch_response, mbox
 from mailer.replies.fetch_response import FetchedMessage
 from mailer.settings import Settings
@@ -27,6 +29,20 @@ HEAD_BYTES = 1 << 20
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 Candidate = Callable[[str, str, list[str], str], bool]
+
+
+@dataclass(frozen=True)
+class MailboxPosition:
+    """How far a mailbox folder was read: every message up to LAST_UID was handled, while the
+    folder keeps UIDVALIDITY (a new one means its UIDs were given anew: read from the start)."""
+
+    uidvalidity: int
+    last_uid: int
+
+    def covers(self, other: MailboxPosition) -> bool:
+        """OTHER is this position or behind it: saving it in this one's place would gain
+        nothing, or move the position back."""
+        return self.uidvalidity == other.uidvalidity and self.last_uid >= other.last_uid
 
 
 @dataclass
@@ -86,19 +102,18 @@ def iter_files(path: Path, stats: ScanStats, limit: int) -> Iterator[RawMessage]
 
 
 class ImapSource:
-    """The configured mailbox folder, read from the last UID seen for this letter."""
+    """The configured mailbox folder, read from the position a scan is given. KEY names the
+    position for this letter, to store it under."""
 
     def __init__(
         self,
         settings: Settings,
-        journal: Journal,
         letter: str,
         stats: ScanStats,
         body_term: str | None = None,
     ) -> None:
         self.settings = settings
         self.body_term = body_term
-        self.journal = journal
         self.stats = stats
         self.limit = settings.max_message_bytes
         self.key = (
@@ -110,10 +125,14 @@ class ImapSource:
         self._pending: set[int] = set()  # candidates not yet handled
         self._scanned = False
 
-    def messages(self, is_candidate: Candidate) -> Iterator[RawMessage]:
+    def messages(
+        self, is_candidate: Candidate, start: MailboxPosition | None
+    ) -> Iterator[RawMessage]:
+        """The new messages after START (None: the folder's first) that IS_CANDIDATE picks by
+        their headers or that cite the number in their text; `reached` says how far, after."""
         client = imap.connect(self.settings)
         try:
-            yield from self._scan(client, is_candidate)
+            yield from self._scan(client, is_candidate, start)
         finally:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 client.logout()
@@ -136,18 +155,20 @@ class ImapSource:
                 known.size = known.size or message.size
         return by_uid
 
-    def _scan(self, client: imaplib.IMAP4, is_candidate: Candidate) -> Iterator[RawMessage]:
+    def _scan(
+        self, client: imaplib.IMAP4, is_candidate: Candidate, known: MailboxPosition | None
+    ) -> Iterator[RawMessage]:
         folder = self.settings.imap_folder
         status, _ = client.select(imap.quote_folder(folder), readonly=True)
         if status != "OK":
             raise ServerError(f"В почтовом ящике нет папки «{folder}» (MAILER_IMAP_FOLDER).")
         uidvalidity = int((client.response("UIDVALIDITY")[1] or [b"0"])[0] or 0)
-        known = self.journal.mailbox_position(self.key)
-        start = known[1] + 1 if known and known[0] == uidvalidity else 1
+        kept = known.last_uid if known and known.uidvalidity == uidvalidity else 0
+        start = kept + 1
         status, data = client.uid("SEARCH", f"UID {start}:*")
         uids = [int(u) for u in (data[0] or b"").split() if int(u) >= start]
         self._uidvalidity = uidvalidity
-        self._last = max(uids, default=known[1] if known and known[0] == uidvalidity else 0)
+        self._last = max(uids, default=kept)
         sizes: dict[int, int] = {}  # candidates: UID -> RFC822.SIZE
         every: dict[int, int] = {}
         if uids:
@@ -218,16 +239,14 @@ class ImapSource:
             return set()
         return {int(u) for u in (data[0] or b"").split() if int(u) >= start}
 
-    def commit(self) -> None:
-        """Remember how far we read; called once everything read has been recorded. The
-        position never passes a message that was not handled: it stops before the first."""
+    def reached(self) -> MailboxPosition | None:
+        """How far the scan read, to be stored once everything read has been recorded (None
+        if the scan did not finish). It never passes a message that was not handled: it stops
+        before the first."""
         if not self._scanned:
-            return
+            return None
         last = min(self._pending) - 1 if self._pending else self._last
-        known = self.journal.mailbox_position(self.key)
-        if known and known[0] == self._uidvalidity and known[1] >= last:
-            return
-        self.journal.set_mailbox_position(self.key, self._uidvalidity, last)
+        return MailboxPosition(self._uidvalidity, last)
 
 
 _FOLD = re.compile(rb"\r?\n[ \t]+")
