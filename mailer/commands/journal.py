@@ -6,15 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailer.click_ru import RussianCommand, RussianGroup
-from mailer.commands.shared import one_line, with_settings
+from mailer.click_ru import RussianGroup
+from mailer.commands.shared import letter_command, one_line, with_settings
 
 if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.argument("recipient", required=False, metavar="ПОЛУЧАТЕЛЬ")
 @with_settings
 def history(settings: Settings, letter: str, recipient: str | None) -> None:

@@ -10,6 +10,7 @@ import click
 from mailer import next_steps
 from mailer.click_ru import RussianCommand
 from mailer.commands.shared import (
+    letter_command,
     list_notes,
     recipients_option,
     sheet_option,
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @recipients_option
 @sheet_option
 @click.option(
@@ -82,8 +82,7 @@ def for_signing(settings: Settings, letter: str, recipients: Path | None) -> Non
     click.echo(f"  mailer check {letter}\n  mailer send {letter}")
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @recipients_option
 @sheet_option
 @with_settings

@@ -10,9 +10,15 @@ import click
 
 from mailer import next_steps
 from mailer.cli_endings import count_progress
-from mailer.click_ru import RussianCommand
 from mailer.commands.sending_summary import report_sending
-from mailer.commands.shared import confirm, one_line, sheet_option, show_next_steps, with_settings
+from mailer.commands.shared import (
+    confirm,
+    letter_command,
+    one_line,
+    sheet_option,
+    show_next_steps,
+    with_settings,
+)
 from mailer.commands.track_summary import news_for_remind
 from mailer.guard import terminal_text
 
@@ -21,8 +27,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.option(
     "--recipients",
     "-r",

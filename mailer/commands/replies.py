@@ -10,16 +10,14 @@ from typing import TYPE_CHECKING
 import click
 
 from mailer import next_steps
-from mailer.click_ru import RussianCommand
-from mailer.commands.shared import show_next_steps, with_settings
+from mailer.commands.shared import letter_command, show_next_steps, with_settings
 from mailer.commands.track_summary import show_track
 
 if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
@@ -37,8 +35,7 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
     show_next_steps(next_steps.after_track(letter, review=bool(summary.review)))
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.argument("recipient", metavar="[ПОЛУЧАТЕЛЬ]", required=False)
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
 @click.option(

@@ -9,14 +9,13 @@ import click
 
 from mailer import next_steps
 from mailer.click_ru import RussianCommand
-from mailer.commands.shared import show_next_steps, with_settings
+from mailer.commands.shared import letter_command, show_next_steps, with_settings
 
 if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.option(
     "--format",
     "output_format",
@@ -66,8 +65,7 @@ def status(
     click.echo(f"Записано: {path}")
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

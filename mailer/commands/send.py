@@ -10,10 +10,10 @@ import click
 
 from mailer import next_steps
 from mailer.cli_endings import count_progress
-from mailer.click_ru import RussianCommand
 from mailer.commands.sending_summary import addressed, report_sending, show_plan, stuck_in_doubt
 from mailer.commands.shared import (
     confirm,
+    letter_command,
     recipients_option,
     sheet_option,
     show_next_steps,
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@click.command(cls=RussianCommand)
-@click.argument("letter", metavar="ПИСЬМО")
+@letter_command()
 @recipients_option
 @sheet_option
 @click.option(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from mailer.click_ru import RussianCommand
 from mailer.click_ru import install as install_russian
 from mailer.errors import ExitCode
 
@@ -55,6 +56,16 @@ sheet_option = click.option(
     default=None,
     help="Лист книги Excel со списком (по умолчанию — первый, где есть заголовок).",
 )
+
+
+def letter_command(name: str | None = None) -> Callable[[F], click.Command]:
+    """A command about one letter: its first argument is ПИСЬМО."""
+
+    def declare(function: F) -> click.Command:
+        with_letter = click.argument("letter", metavar="ПИСЬМО")(function)
+        return click.command(name, cls=RussianCommand)(with_letter)
+
+    return declare
 
 
 def list_notes(notes: tuple[str, ...]) -> None:
