@@ -1,4 +1,8 @@
-"""Command line: parse options, load settings, call one use case, print its result."""
+"""The command line's entry point: the `mailer` group and its options, the settings loaded for
+every command, whatever ends a command turned into a message and an exit code, and `main`.
+
+The commands are declared in mailer.commands (parse options, call one use case, print its
+result) and registered here."""
 
 from __future__ import annotations
 
