@@ -147,7 +147,7 @@ class JournalError(MailerError):
 
     @classmethod
     def _server_fault(cls, exc: BaseException, url: str) -> JournalError:
-        from mailer.journal_engine import describe  # the URL without its password
+        from mailer.journal.engine import describe  # the URL without its password
 
         lines = str(exc).strip().splitlines()
         cause = lines[0].rstrip(".") if lines else type(exc).__name__

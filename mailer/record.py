@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailer.errors import InputError
 from mailer.journal import Delivery, Journal, open_journal
-from mailer.journal_engine import describe
+from mailer.journal.engine import describe
 from mailer.letter import BODY_TEMPLATE, Letter, load_letter
 from mailer.recipients import Recipient, RecipientList
 from mailer.replies.match import normalize_number

@@ -1,6 +1,6 @@
 """Every state the journal stores and every kind of message it records, named once.
 
-The journal's CHECK constraints are made from these enums (mailer.schema), and the sets that
+The journal's CHECK constraints are made from these enums (mailer.journal.schema), and the sets that
 rules test against (owed, in doubt, answered) are defined here and nowhere else. A StrEnum
 member is its string, so rows read back compare equal to the members without conversion.
 """

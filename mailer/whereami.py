@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailer.journal_engine import describe, is_postgresql
+from mailer.journal.engine import describe, is_postgresql
 from mailer.settings import Settings
 
 # the settings that decide where things are and where mail goes

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A module with BOTH_ENGINES = True runs each test using the journal on SQLite and on
-    PostgreSQL."""
+    PostgreSQL. The PostgreSQL runs are slow (a server, a database each): the quick run while
+    developing leaves them to CI."""
     if "journal_db" not in metafunc.fixturenames or not getattr(
         metafunc.module, "BOTH_ENGINES", False
     ):
@@ -29,7 +30,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         names = mark.args[0] if isinstance(mark.args[0], str) else ",".join(mark.args[0])
         if "journal_db" in names:
             return  # the test chose its engine (a test of the SQLite file itself)
-    metafunc.parametrize("journal_db", ["sqlite", "postgresql"], indirect=True)
+    metafunc.parametrize(
+        "journal_db",
+        ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)],
+        indirect=True,
+    )
 
 
 @pytest.fixture(scope="session")

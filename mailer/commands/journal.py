@@ -47,7 +47,7 @@ def journal_copy(settings: Settings, target: str) -> None:
 
     Файл журнала не меняется. База должна быть пустой.
     """
-    from mailer.journal_copy import copy_journal
+    from mailer.journal.copying import copy_journal
 
     result = copy_journal(settings, target)
     for table, count in result.counts.items():

@@ -5,7 +5,7 @@ journal.py is written once, in SQLite's SQL (``?`` placeholders, ``INTEGER PRIMA
 ``INSERT OR IGNORE``, ``lastrowid``, sqlite3's exceptions). Each engine gives it one
 connection-like object: ``execute``/``executemany`` returning a cursor, ``transaction`` (with
 the durability of its commit), the run lock and the schema lock. The PostgreSQL engine
-(journal_pg.py) translates each statement once, in one place, so a statement added to
+(pg.py) translates each statement once, in one place, so a statement added to
 journal.py runs on both without its author thinking about PostgreSQL, and turns psycopg's errors
 into sqlite3's classes, so ``except sqlite3.IntegrityError`` in the journal means the same on
 both.
@@ -176,7 +176,7 @@ class SqliteEngine(Engine):
 def open_engine(target: str | Path, password: str | None = None) -> Engine:
     """A ``postgresql://`` URL is PostgreSQL; anything else is a SQLite file."""
     if is_postgresql(target):
-        from mailer.journal_pg import PostgresEngine  # psycopg loads only for a server
+        from mailer.journal.pg import PostgresEngine  # psycopg loads only for a server
 
         return PostgresEngine(str(target), password)
     return SqliteEngine(Path(target))

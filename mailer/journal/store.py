@@ -1,4 +1,4 @@
-"""The journal: owned by this module alone (its schema is in mailer.schema); SQLite for one
+"""The journal: owned by this module alone (its schema is in mailer.journal.schema); SQLite for one
 person, PostgreSQL for an office.
 
 Per letter and recipient one delivery row whose state moves
@@ -8,7 +8,7 @@ answer, so a crash leaves only ``sending`` rows, which the next run turns into `
 Every state change is also written to the events table, with the operator who made it, for
 the audit trail.
 
-The statements below are SQLite's; the engine (mailer.journal_engine) runs them on PostgreSQL
+The statements below are SQLite's; the engine (mailer.journal.engine) runs them on PostgreSQL
 too, so the engine stays a detail below this module and its callers.
 """
 
@@ -21,18 +21,26 @@ import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mailer.errors import InputError, JournalError
-from mailer.journal_engine import Engine, describe, is_postgresql, open_engine
+from mailer.journal.engine import Engine, describe, is_postgresql, open_engine
+from mailer.journal.ledger import Ledger
+from mailer.journal.records import (
+    Delivery,
+    HistoryEntry,
+    Reminder,
+    ReplyRecord,
+    delivery_of,
+    timestamp,
+)
 
 # the schema lives beside, re-exported: the journal is still the one way to the file
-from mailer.schema import MIGRATIONS as MIGRATIONS
-from mailer.schema import REPLY_KINDS as REPLY_KINDS
-from mailer.schema import STATES as STATES
+from mailer.journal.schema import MIGRATIONS as MIGRATIONS
+from mailer.journal.schema import REPLY_KINDS as REPLY_KINDS
+from mailer.journal.schema import STATES as STATES
 
 if TYPE_CHECKING:
     from mailer.settings import Settings
@@ -71,27 +79,6 @@ def _rebuilt_tables(statements: list[str]) -> list[str]:
     return [renames.get(name, name) for name in filled]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    id: int
-    letter: str
-    recipient_id: str
-    emails: tuple[str, ...]
-    message_id: str
-    state: str
-    attempts: int
-    last_error: str | None
-    sent_at: str | None
-    updated_at: str
-    version: int | None = None  # of the letter, when it was sent
-    recipient: str | None = None  # the recipient as addressed, JSON (see mailer.record)
-    smtp_response: str | None = None
-
-
 def _check_existing(path: Path) -> None:
     """An existing file is a journal or an error, never "nothing sent yet": a journal cut to
     0 bytes or unreadable would otherwise send everything again."""
@@ -116,7 +103,7 @@ def _check_existing(path: Path) -> None:
 class Journal:
     """The journal: a SQLite file, opened if it is one, created only where there was no file at
     all and only when ``create`` (commands that only read never create one); or a PostgreSQL
-    database, given by its ``postgresql://`` URL (see journal_engine)."""
+    database, given by its ``postgresql://`` URL (see mailer.journal.engine)."""
 
     def __init__(
         self,
@@ -202,7 +189,7 @@ class Journal:
                     db.reset_identity(table, "id")
                 db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, _now()),
+                    (version, name, timestamp()),
                 )
 
     def schema_version(self) -> int:
@@ -221,7 +208,7 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET "
                 "letter = excluded.letter, operator = excluded.operator, host = excluded.host, "
                 "pid = excluded.pid, since = excluded.since",
-                (scope, letter, self.operator, socket.gethostname(), os.getpid(), _now()),
+                (scope, letter, self.operator, socket.gethostname(), os.getpid(), timestamp()),
             )
         self._locked_scope = scope
 
@@ -288,7 +275,7 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                 "subject = excluded.subject, reg_number = excluded.reg_number, "
                 "reg_date = excluded.reg_date, folder = COALESCE(excluded.folder, folder)",
-                (key, subject, reg_number, reg_date, _now(), folder),
+                (key, subject, reg_number, reg_date, timestamp(), folder),
             )
 
     def letters_index(self) -> list[tuple[str, str, str, str | None]]:
@@ -318,7 +305,7 @@ class Journal:
             db.execute(
                 "INSERT INTO letter_versions (letter, version, fingerprint, facts, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (letter, version, fingerprint, facts, _now()),
+                (letter, version, fingerprint, facts, timestamp()),
             )
         return version
 
@@ -340,7 +327,7 @@ class Journal:
         """Create a pending row, with its Message-ID chosen now, for each new recipient; a row
         not yet sent takes the list's addresses and the recipient as now addressed. A row
         already sent keeps both: the journal is the record of who got the letter."""
-        now = _now()
+        now = timestamp()
         snapshots = snapshots or {}
         known = {
             row[0]
@@ -388,7 +375,7 @@ class Journal:
     ) -> None:
         """Send again to a corrected address, on purpose: the message sent before is kept
         (its answers and reports still find the recipient), the row owes a new one."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO earlier_messages (delivery_id, message_id, emails, state, sent_at, "
@@ -421,7 +408,7 @@ class Journal:
         rows = self.db.execute(
             "SELECT * FROM deliveries WHERE letter = ? ORDER BY id", (letter,)
         ).fetchall()
-        return {row["recipient_id"]: _delivery(row) for row in rows}
+        return {row["recipient_id"]: delivery_of(row) for row in rows}
 
     def send_targets(self, letter: str) -> dict[str, tuple[int, str, str]]:
         """Recipient id to (delivery id, Message-ID, state): what a send needs of each row,
@@ -436,7 +423,7 @@ class Journal:
 
     def recover_interrupted(self, letter: str) -> list[str]:
         """Rows left in 'sending' by a run that died: the outcome is unknown."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             rows = db.execute(
                 "SELECT id, recipient_id FROM deliveries WHERE letter = ? AND state = 'sending'",
@@ -477,7 +464,7 @@ class Journal:
         **columns: object,
     ) -> None:
         assert table in ("deliveries", "reminders")
-        now = _now()
+        now = timestamp()
         assignments = "".join(f", {name} = ?" for name in columns)
         attempt = ", attempts = attempts + 1" if count_attempt else ""
         with self.batch(durable):
@@ -549,7 +536,7 @@ class Journal:
     def known_message_ids(self) -> dict[str, Delivery]:
         """Every Message-ID we sent, letters and reminders, to the delivery it belongs to."""
         rows = self.db.execute("SELECT * FROM deliveries").fetchall()
-        known = {row["message_id"]: _delivery(row) for row in rows}
+        known = {row["message_id"]: delivery_of(row) for row in rows}
         by_id = {d.id: d for d in known.values()}
         for message_id, delivery_id in self.db.execute(
             "SELECT message_id, delivery_id FROM reminders "
@@ -586,7 +573,7 @@ class Journal:
 
     def add_reminders(self, new: Iterable[tuple[int, int, str]]) -> None:
         """Create pending reminders (delivery id, sequence, Message-ID chosen now)."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             for delivery_id, sequence, message_id in new:
                 db.execute(
@@ -598,7 +585,7 @@ class Journal:
 
     def recover_interrupted_reminders(self, letter: str) -> list[int]:
         """Reminders left in 'sending' by a run that died become uncertain."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             rows = db.execute(
                 "SELECT r.id, r.delivery_id, r.sequence FROM reminders r "
@@ -646,7 +633,7 @@ class Journal:
         ]
 
     def all_deliveries(self) -> list[Delivery]:
-        return [_delivery(row) for row in self.db.execute("SELECT * FROM deliveries ORDER BY id")]
+        return [delivery_of(row) for row in self.db.execute("SELECT * FROM deliveries ORDER BY id")]
 
     def has_reply(self, letter: str, message_id: str) -> bool:
         row = self.db.execute(
@@ -675,7 +662,7 @@ class Journal:
                     reply.detail,
                     "\n".join(reply.attachments),
                     reply.source,
-                    _now(),
+                    timestamp(),
                     ",".join(reply.failed_addresses) or None,
                     reply.incoming_number,
                     self.operator,
@@ -683,7 +670,7 @@ class Journal:
             )
             if cursor.rowcount and reply.delivery_id is not None:
                 self._event(
-                    db, reply.delivery_id, reply.kind, reply.detail or reply.subject, _now()
+                    db, reply.delivery_id, reply.kind, reply.detail or reply.subject, timestamp()
                 )
         return bool(cursor.rowcount)
 
@@ -715,7 +702,7 @@ class Journal:
 
     def revoke_manual(self, letter: str, delivery_id: int) -> int:
         """Undo answers entered by hand for one recipient; the history keeps them."""
-        now = _now()
+        now = timestamp()
         with self.deciding(letter), self.transaction() as db:
             cursor = db.execute(
                 "UPDATE replies SET revoked_at = ? WHERE letter = ? AND delivery_id = ? "
@@ -728,7 +715,7 @@ class Journal:
 
     def revoke_bounces(self, letter: str, delivery_id: int, note: str) -> int:
         """A bounce recorded wrongly (the letter did arrive): undone, the history keeps it."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE replies SET revoked_at = ? WHERE letter = ? AND delivery_id = ? "
@@ -741,7 +728,7 @@ class Journal:
 
     def accept_review(self, letter: str, record_id: int, delivery_id: int, note: str) -> bool:
         """A message on the review list judged to be this recipient's answer."""
-        now = _now()
+        now = timestamp()
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE replies SET kind = 'reply', delivery_id = ?, matched_by = 'review' "
@@ -755,7 +742,7 @@ class Journal:
     def dismiss_review(self, letter: str, record_ids: list[int], delivery_id: int | None) -> int:
         """Messages on the review list judged not to be an answer. A stranger's message has
         no recipient to write the history under: its record keeps the time it was settled."""
-        now = _now()
+        now = timestamp()
         with self.deciding(letter), self.transaction() as db:
             count = 0
             for record_id in record_ids:
@@ -783,7 +770,7 @@ class Journal:
                 "VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
                 "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
                 "updated_at = excluded.updated_at",
-                (source, uidvalidity, last_uid, _now()),
+                (source, uidvalidity, last_uid, timestamp()),
             )
 
 
@@ -798,118 +785,6 @@ def journal_exists(settings: Settings) -> bool:
     return is_postgresql(settings.db) or Path(settings.db).exists()
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: str
-    recipient_id: str
-    state: str
-    detail: str | None
-    operator: str | None  # None for changes made before operators were recorded
-
-
-@dataclass(frozen=True)
-class ReplyRecord:
-    letter: str
-    delivery_id: int | None
-    message_id: str
-    kind: str
-    matched_by: str | None
-    sender: str | None
-    subject: str | None
-    received_at: str | None
-    detail: str | None = None
-    attachments: tuple[str, ...] = ()
-    source: str | None = None
-    id: int | None = None
-    recorded_at: str | None = None
-    failed_addresses: tuple[str, ...] = ()  # a bounce: the addresses that refused for good
-    incoming_number: str | None = None  # an answer marked by hand: its registration number
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """One message's state changes: sending, then sent, failed, deferred or uncertain.
-
-    "sending" is committed before the message data goes to the server, the outcome right after
-    the server's answer."""
-
-    journal: Journal
-    table: str
-    row_id: int
-    delivery_id: int
-    prefix: str
-
-    def sending(self) -> None:
-        # durable: if this were lost to a power cut, the letter could be sent twice
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "sending",
-            self.prefix or None,
-            count_attempt=True,
-            durable=True,
-        )
-
-    def sent(self, response: str) -> None:
-        self.journal._set_state(
-            self.table,
-            self.row_id,
-            self.delivery_id,
-            "sent",
-            self.prefix + response,
-            smtp_response=response,
-            sent_at=_now(),
-            last_error=None,
-        )
-
-    def failed(self, error: str) -> None:
-        self._outcome("failed", error)
-
-    def deferred(self, error: str) -> None:
-        """A temporary failure: not accepted, still owed."""
-        self._outcome("pending", error)
-
-    def uncertain(self, error: str) -> None:
-        self._outcome("uncertain", error)
-
-    def _outcome(self, state: str, error: str) -> None:
-        self.journal._set_state(
-            self.table, self.row_id, self.delivery_id, state, self.prefix + error, last_error=error
-        )
-
-
-@dataclass(frozen=True)
-class Reminder:
-    id: int
-    delivery_id: int
-    sequence: int
-    message_id: str
-    state: str
-    attempts: int
-    last_error: str | None
-    created_at: str
-    sent_at: str | None
-
-
 INTERRUPTED = (
     "работа программы прервалась, когда письмо передавалось серверу: неизвестно, принял ли он его"
 )
-
-
-def _delivery(row: Any) -> Delivery:  # a row of the engine, read as sqlite3.Row
-    return Delivery(
-        id=row["id"],
-        letter=row["letter"],
-        recipient_id=row["recipient_id"],
-        emails=tuple(row["emails"].split(",")),
-        message_id=row["message_id"],
-        state=row["state"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        sent_at=row["sent_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        recipient=row["recipient"],
-        smtp_response=row["smtp_response"],
-    )

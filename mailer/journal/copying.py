@@ -12,7 +12,7 @@ from typing import Any
 
 from mailer.errors import InputError, JournalError
 from mailer.journal import MIGRATIONS, Journal
-from mailer.journal_engine import Engine, describe, is_postgresql, lock_sqlite_file
+from mailer.journal.engine import Engine, describe, is_postgresql, lock_sqlite_file
 from mailer.settings import Settings
 
 SKIPPED = {"schema_migrations", "run_locks"}  # made by the target itself; a lock is transient

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from mailer.journal_engine import Engine, Params, describe
+from mailer.journal.engine import Engine, Params, describe
 
 
 def _pg_errors() -> list[tuple[type[BaseException], type[sqlite3.Error]]]:
