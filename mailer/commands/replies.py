@@ -98,7 +98,6 @@ def mark(
     """Отметить ответ, пришедший не по почте (СЭД, бумага, телефон), снять отметку или
     ошибочный возврат, решить письмо на проверке."""
     from mailer.replies import track
-    from mailer.russian import date_numeric
 
     actions = replied + undo + delivered + not_an_answer
     actions += (review_id is not None) + (dismiss_id is not None)
@@ -112,46 +111,40 @@ def mark(
     if dismiss_id is not None:
         item = track.dismiss_review_item(settings, letter, dismiss_id)
         click.echo(f"Письмо на проверке № {dismiss_id} от {item.sender} — не ответ: снято.")
-        show_next_steps(next_steps.after_mark(letter))
-        return
-    if recipient is None:
+    elif recipient is None:
         raise click.UsageError("Укажите получателя: mailer mark ПИСЬМО ID_ПОЛУЧАТЕЛЯ …")
-    if review_id is not None:
+    elif review_id is not None:
         item = track.accept_review(settings, letter, review_id, recipient, note)
         click.echo(
             f"Письмо на проверке № {review_id} от {item.sender} засчитано как ответ {recipient}."
         )
-        show_next_steps(next_steps.after_mark(letter))
-        return
-    if not_an_answer:
+    elif not_an_answer:
         count = track.dismiss_review(settings, letter, recipient)
         click.echo(f"Писем на проверке от {recipient} снято: {count}.")
-        show_next_steps(next_steps.after_mark(letter))
-        return
-    if delivered:
-        count = track.mark_delivered(settings, letter, recipient, note)
-        if count:
+    elif delivered:
+        if track.mark_delivered(settings, letter, recipient, note):
             click.echo(f"Возврат для {recipient} снят: письмо считается доставленным.")
         else:
             click.echo(f"У {recipient} нет записанного возврата: снимать нечего.")
-        show_next_steps(next_steps.after_mark(letter))
-        return
-    if replied:
+    elif replied:
         day = answer_date.date() if answer_date else None
         track.mark_replied(settings, letter, recipient, note, incoming or None, day)
-        said = [f"вх. № {incoming}" if incoming else "", f"от {date_numeric(day)}" if day else ""]
-        extra = ", ".join(p for p in [*said, note] if p)
-        click.echo(f"Отмечено: {recipient} ответил{f' ({extra})' if extra else ''}.")
-        if not day:
-            click.echo(
-                "Дата ответа не указана (--date): в сводке она останется пустой. Чтобы её "
-                "добавить, снимите отметку (--undo) и внесите заново с --date."
-            )
-        show_next_steps(next_steps.after_mark(letter))
-        return
-    count = track.unmark_replied(settings, letter, recipient)
-    if count:
+        _say_replied(recipient, incoming, day, note)
+    elif track.unmark_replied(settings, letter, recipient):
         click.echo(f"Отметка об ответе для {recipient} снята.")
     else:
         click.echo(f"У {recipient} нет ответа, отмеченного вручную: снимать нечего.")
     show_next_steps(next_steps.after_mark(letter))
+
+
+def _say_replied(recipient: str, incoming: str, day: datetime.date | None, note: str) -> None:
+    from mailer.russian import date_numeric
+
+    said = [f"вх. № {incoming}" if incoming else "", f"от {date_numeric(day)}" if day else ""]
+    extra = ", ".join(p for p in [*said, note] if p)
+    click.echo(f"Отмечено: {recipient} ответил{f' ({extra})' if extra else ''}.")
+    if not day:
+        click.echo(
+            "Дата ответа не указана (--date): в сводке она останется пустой. Чтобы её "
+            "добавить, снимите отметку (--undo) и внесите заново с --date."
+        )
