@@ -10,7 +10,6 @@ import click
 
 from mailer import next_steps
 from mailer.cli_endings import count_progress
-from mailer.commands.sending_summary import report_sending
 from mailer.commands.shared import (
     confirm,
     letter_command,
@@ -19,8 +18,6 @@ from mailer.commands.shared import (
     show_next_steps,
     with_settings,
 )
-from mailer.commands.track_summary import news_for_remind
-from mailer.guard import terminal_text
 
 if TYPE_CHECKING:
     from mailer.reminders import RemindPlan
@@ -74,6 +71,7 @@ def remind(
     force: bool,
 ) -> None:
     """Напомнить тем, кто получил письмо и не ответил."""
+    from mailer.commands.sending_summary import report_sending
     from mailer.reminders import execute_remind, plan_remind, verify_remind_signatures
 
     plan = plan_remind(
@@ -101,6 +99,9 @@ def remind(
 
 def _show_plan(plan: RemindPlan) -> None:
     """What the mailbox said, and who is reminded and who is not, with the reasons."""
+    from mailer.commands.track_summary import news_for_remind
+    from mailer.guard import terminal_text
+
     if plan.track is not None:
         new = news_for_remind(plan.track.new)
         click.echo(f"Почта проверена ({plan.track.source}): новых ответов и возвратов: {len(new)}.")

@@ -11,7 +11,6 @@ import click
 
 from mailer import next_steps
 from mailer.commands.shared import letter_command, show_next_steps, with_settings
-from mailer.commands.track_summary import show_track
 
 if TYPE_CHECKING:
     from mailer.settings import Settings
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 @with_settings
 def track(settings: Settings, letter: str, source: Path | None) -> None:
     """Найти ответы на письмо в почтовом ящике (IMAP) или в выгрузке почты."""
+    from mailer.commands.track_summary import show_track
     from mailer.replies.track import run_track
 
     summary = run_track(settings, letter, source)

@@ -10,7 +10,6 @@ import click
 
 from mailer import next_steps
 from mailer.cli_endings import count_progress
-from mailer.commands.sending_summary import addressed, report_sending, show_plan, stuck_in_doubt
 from mailer.commands.shared import (
     confirm,
     letter_command,
@@ -70,6 +69,12 @@ def send(
 ) -> None:
     """Отправить письмо получателям через почтовый сервер (SMTP)."""
     from mailer.campaign import execute_send, plan_send, uncertain_hint
+    from mailer.commands.sending_summary import (
+        addressed,
+        report_sending,
+        show_plan,
+        stuck_in_doubt,
+    )
 
     plan = plan_send(
         settings,
