@@ -82,7 +82,7 @@ class Certificate:
 
 @dataclass(frozen=True)
 class SignatureMark:
-    """What the mark in the signature block shows (its strings: mailer.signature_block), built
+    """What the mark in the signature block shows (its strings: mailer.signature_mark), built
     only from a certificate."""
 
     certificate: str

@@ -10,37 +10,28 @@ installed. The report lists what was verified, and says so when the layout was n
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailer import layout_check
 from mailer.campaign import Prepared, prepare
-from mailer.docx import read_docx_text
+from mailer.docx.readback import all_paragraphs, in_text_box, open_docx, read_docx_text
+from mailer.layout import EMU_PER_MM, EMU_PER_PT, normal_font, registration_line
 from mailer.letter import Letter
 from mailer.render import REMINDER_TEMPLATE
-from mailer.russian import date_numeric
 from mailer.settings import Settings
-from mailer.signature_block import (
-    MARK_CERTIFICATE,
-    MARK_OWNER,
-    MARK_TITLE,
-    MARK_VALIDITY,
-    mark_lines,
-)
+from mailer.signature_mark import MARK_LINE_STARTS, MARK_TITLE, mark_in, mark_lines
 from mailer.signing import describe, letter_documents, verify_documents
 from mailer.typography import plain
+
+if TYPE_CHECKING:
+    from docx.shared import Length
 
 MIN_MARGINS_MM = {"left": 20.0, "top": 20.0, "bottom": 20.0, "right": 10.0}
 SIZES_PT = (12.0, 14.0)
 # the electronic-signature mark and the executor mark may be smaller (GOST R 7.0.97, 5.1)
 SMALL_SIZES_PT = (10.0, 12.0)
-_MARK_STARTS = (
-    *MARK_TITLE,
-    *(line.split("{")[0] for line in (MARK_CERTIFICATE, MARK_OWNER, MARK_VALIDITY)),
-)
-EMU_PER_MM = 36000
 A4_MM = (210, 297)
 SAMPLE = 50
 
@@ -74,14 +65,11 @@ def inspect_docx(
 ) -> list[str]:
     """What a GOST R 7.0.97 letter must have and this document lacks or gets wrong.
     ``title``, ``registration`` (as printed) and ``enclosure`` are a reminder's own."""
-    import docx
-    from docx.text.paragraph import Paragraph
-
     problems: list[str] = []
-    document = docx.Document(io.BytesIO(data))
+    document = open_docx(data)
     section = document.sections[0]
     for side, minimum in MIN_MARGINS_MM.items():
-        value = getattr(section, f"{side}_margin")
+        value: Length | None = getattr(section, f"{side}_margin")
         if value is None or value / EMU_PER_MM < minimum - 0.1:
             shown = "не задано" if value is None else f"{value / EMU_PER_MM:.0f} мм"
             problems.append(f"поле страницы {side}: {shown}, нужно не меньше {minimum:.0f} мм")
@@ -90,21 +78,14 @@ def inspect_docx(
         if size != A4_MM:
             problems.append(f"формат страницы {size[0]}×{size[1]} мм, нужен A4 (210×297 мм)")
 
-    normal_size = document.styles["Normal"].font.size
-    paragraphs = list(document.paragraphs)
-    paragraphs += [p for t in document.tables for c in t._cells for p in c.paragraphs]
-    paragraphs += [
-        Paragraph(p, document)
-        for box in document.element.body.iter(f"{layout_check.W}txbxContent")
-        for p in box.iter(f"{layout_check.W}p")
-    ]
-    bad_sizes = set()
-    for paragraph in paragraphs:
-        small = plain(paragraph.text).startswith(_MARK_STARTS) or _in_text_box(paragraph._p)
+    normal_size = normal_font(document).size
+    bad_sizes: set[float] = set()
+    for paragraph in all_paragraphs(document):
+        small = plain(paragraph.text).startswith(MARK_LINE_STARTS) or in_text_box(paragraph)
         low, high = SMALL_SIZES_PT if small else SIZES_PT
         for run in paragraph.runs:
             run_size = run.font.size or normal_size
-            points = run_size.pt if run_size is not None else None
+            points = run_size / EMU_PER_PT if run_size is not None else None
             if run.text.strip() and points is not None and not low <= points <= high:
                 bad_sizes.add(points)
     if bad_sizes:
@@ -116,7 +97,7 @@ def inspect_docx(
     s = letter.settings
     reg = s.registration
     required = {
-        "дата и регистрационный номер": registration or f"{date_numeric(reg.date)} № {reg.number}",
+        "дата и регистрационный номер": registration or registration_line(reg.number, reg.date),
         "ссылка на входящий документ («На № … от …»)": "На №",
         "адресат": addressee,
         "заголовок к тексту": title or s.subject,
@@ -140,7 +121,7 @@ def inspect_docx(
     for what, expected in required.items():
         if expected not in text:
             problems.append(f"нет реквизита «{what}»: «{expected}»")
-    if mark is None and any(line in text for line in MARK_TITLE):
+    if mark is None and mark_in(text):
         problems.append(f"отметка «{' '.join(MARK_TITLE)}» у письма, которое не подписывается")
     return problems
 
@@ -161,11 +142,6 @@ def _check_signatures(prepared: Prepared, report: CheckReport) -> None:
     report.signature += chains or [
         "доверие к цепочке сертификатов не проверялось (не задан MAILER_SIGNATURE_CA_FILE)"
     ]
-
-
-def _in_text_box(paragraph: Any) -> bool:
-    """The executor mark's paragraphs stand in a text box."""
-    return any(node.tag == f"{layout_check.W}txbxContent" for node in paragraph.iterancestors())
 
 
 def _render(report: CheckReport, documents: dict[str, bytes]) -> None:
@@ -264,14 +240,13 @@ def _check_reminder(prepared: Prepared, report: CheckReport) -> bytes | None:
     )
     data = reminder_document(letter).fill(addressing.addressee, addressing.salutation, body)
     number, date = reminder_registration(letter)
-    printed = f"{date_numeric(date)} № {number}" if date else "___________ № _______________"
     found = inspect_docx(
         data,
         letter,
         addressing.addressee,
         addressing.salutation,
         title=reminder_title(letter),
-        registration=printed,
+        registration=registration_line(number, date),
         enclosure=enclosure_line(letter),
     )
     report.problems += [f"напоминание: {problem}" for problem in found]

@@ -4,15 +4,32 @@ from page 2 centred in the top margin, paragraphs that keep together. The signat
 the executor mark are in mailer.signature_block.
 
 Everything here works on a python-docx Document while a skeleton is built, once per run.
+python-docx is imported where it is used: it takes a while to load, and most commands never
+build a document.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Literal, cast
 
+from mailer.russian import date_numeric
 from mailer.typography import typeset
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.oxml.text.font import CT_RPr
+    from docx.oxml.text.paragraph import CT_P
+    from docx.section import Section, _Header
+    from docx.shared import ElementProxy, Length
+    from docx.styles.style import ParagraphStyle
+    from docx.table import Table, _Cell, _Column
+    from docx.text.font import Font
+    from docx.text.paragraph import Paragraph
+    from docx.text.parfmt import ParagraphFormat
+    from lxml.etree import _Element
 
 FONT = "Times New Roman"
 TEXT_PT = 14
@@ -25,11 +42,23 @@ HEADER_DISTANCE_MM = 10
 PAGE_WIDTH_MM = 210
 PAGE_HEIGHT_MM = 297
 TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
-FIRST_LINE_INDENT_TWIPS = 709  # 1.25 cm, the paragraph indent of Russian office documents
+FIRST_LINE_INDENT_MM = 12.5  # the paragraph indent of Russian office documents
+FIRST_LINE_INDENT_TWIPS = round(FIRST_LINE_INDENT_MM / 25.4 * 1440)  # 709
 LANGUAGE = "ru-RU"
+# WordprocessingML's namespace, as lxml spells a tag's: f"{W}p" is a paragraph
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W = f"{{{W_NAMESPACE}}}"
+Align = Literal["left", "center", "right"]
+# A date and number left blank, to be filled in at registration.
+BLANK_DATE = "___________"
+BLANK_NUMBER = "_______________"
+BLANK_REGISTRATION = f"{BLANK_DATE} № {BLANK_NUMBER}"
 # Times New Roman's advance widths in em, by kind of character: enough to size a column
 _EM = {"digit": 0.5, "upper": 0.7, "lower": 0.52, "space": 0.25}
 PT_MM = 25.4 / 72
+# DrawingML's English Metric Units
+EMU_PER_MM = 36000
+EMU_PER_PT = 12700
 
 
 def text_width_mm(text: str, points: float) -> float:
@@ -49,13 +78,19 @@ def text_width_mm(text: str, points: float) -> float:
     return ems * points * PT_MM
 
 
-def mm(value: float) -> Any:
+def registration_line(number: str, date: dt.date | None) -> str:
+    """A document's date and number as printed ("12.10.2023 № 02-06-4425"); blanks for what is
+    to be filled in at registration."""
+    return f"{date_numeric(date) if date else BLANK_DATE} № {number or BLANK_NUMBER}"
+
+
+def mm(value: float) -> Length:
     from docx.shared import Mm
 
     return Mm(value)
 
 
-def w_element(tag: str, **attributes: str) -> Any:
+def w_element(tag: str, **attributes: str) -> _Element:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -65,7 +100,7 @@ def w_element(tag: str, **attributes: str) -> Any:
     return element
 
 
-def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
+def set_up_page(document: Document, *, keep_wider_margins: bool = False) -> None:
     """A4, the margins, the Normal style in Russian, hyphenation, and page numbers."""
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -75,20 +110,24 @@ def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
     section.page_height = mm(PAGE_HEIGHT_MM)
     for side, minimum in MARGINS_MM.items():
         attribute = f"{side}_margin"
-        current = getattr(section, attribute)
+        current: Length | None = getattr(section, attribute)
         if not keep_wider_margins or current is None or current < mm(minimum):
             setattr(section, attribute, mm(minimum))
     section.header_distance = mm(HEADER_DISTANCE_MM)
 
-    normal = document.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(TEXT_PT)
-    paragraph_format = normal.paragraph_format
+    normal = normal_style(document)
+    font = normal_font(document)
+    font.name = FONT
+    font.size = Pt(TEXT_PT)
+    # python-docx's style.paragraph_format is untyped
+    paragraph_format = cast("ParagraphFormat", normal.paragraph_format)
     paragraph_format.space_before = Pt(0)
     paragraph_format.space_after = Pt(0)
     paragraph_format.line_spacing = 1.0
     paragraph_format.widow_control = True
-    run_properties = normal.element.get_or_add_rPr()
+    # python-docx's style.element is untyped, and its w:style class does not declare the
+    # get_or_add_rPr it generates: it gives the style's w:rPr
+    run_properties = cast("CT_RPr", normal.element.get_or_add_rPr())
     fonts = run_properties.get_or_add_rFonts()
     fonts.set(qn("w:eastAsia"), FONT)
     fonts.set(qn("w:cs"), FONT)
@@ -102,20 +141,42 @@ def set_up_page(document: Any, *, keep_wider_margins: bool = False) -> None:
     _page_numbers(section)
 
 
-def _language_everywhere(document: Any) -> None:
+def normal_style(document: Document) -> ParagraphStyle:
+    # python-docx's Styles[...] is untyped; Normal is a paragraph style
+    return cast("ParagraphStyle", document.styles["Normal"])
+
+
+def normal_font(document: Document) -> Font:
+    # python-docx's style.font is untyped
+    return cast("Font", normal_style(document).font)
+
+
+def element_of(proxy: ElementProxy) -> _Element:
+    """The XML element behind a python-docx object (a document, its styles, its settings)."""
+    # python-docx's ElementProxy.element is untyped
+    return cast("_Element", proxy.element)
+
+
+def header_xml(header: _Header) -> _Element:
+    """A page header's w:hdr."""
+    # python-docx's header _element is untyped
+    return cast("_Element", header._element)
+
+
+def _language_everywhere(document: Document) -> None:
     """Every style that names a language names Russian (the template's Table Grid, Header…)."""
     from docx.oxml.ns import qn
 
-    for element in document.styles.element.iter(qn("w:lang")):
+    for element in element_of(document.styles).iter(qn("w:lang")):
         for attribute in ("val", "eastAsia", "bidi"):
             if element.get(qn(f"w:{attribute}")) is not None:
                 element.set(qn(f"w:{attribute}"), LANGUAGE)
 
 
-def _hyphenation(document: Any) -> None:
+def _hyphenation(document: Document) -> None:
     from docx.oxml.ns import qn
 
-    settings = document.settings.element
+    settings = element_of(document.settings)
     for tag in ("autoHyphenation", "consecutiveHyphenLimit", "hyphenationZone"):
         for old in settings.findall(qn(f"w:{tag}")):
             settings.remove(old)
@@ -134,7 +195,7 @@ def _hyphenation(document: Any) -> None:
             settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph: Any) -> None:
+def _page_field_paragraph(paragraph: Paragraph) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -158,7 +219,7 @@ def _page_field_paragraph(paragraph: Any) -> None:
         paragraph._p.append(run)
 
 
-def _page_numbers(section: Any) -> None:
+def _page_numbers(section: Section) -> None:
     """Page numbers from page 2, centred in the top margin; page 1 has a header of its own (an
     office blank's letterhead moves there, so the blank still shows on the first page)."""
     had_first = section.different_first_page_header_footer
@@ -167,19 +228,19 @@ def _page_numbers(section: Any) -> None:
     if not had_first and not default.is_linked_to_previous:
         first = section.first_page_header
         first.is_linked_to_previous = False
-        target = first._element
+        target = header_xml(first)
         for child in list(target):
             target.remove(child)
-        for child in default._element:
+        for child in header_xml(default):
             target.append(copy.deepcopy(child))
     default.is_linked_to_previous = False
-    element = default._element
+    element = header_xml(default)
     for child in list(element):
         element.remove(child)
     _page_field_paragraph(default.add_paragraph())
 
 
-def keep_with_next(paragraph_xml: Any) -> None:
+def keep_with_next(paragraph_xml: CT_P) -> None:
     """Mark a paragraph (its w:p) to stay on the page of the next one."""
     from docx.oxml.ns import qn
 
@@ -188,39 +249,47 @@ def keep_with_next(paragraph_xml: Any) -> None:
         properties.insert(0, w_element("keepNext"))
 
 
-def borderless_table(document: Any, widths_mm: Sequence[float]) -> Any:
-    from docx.oxml.ns import qn
-
-    table = document.add_table(rows=1, cols=len(widths_mm))
-    table.autofit = False
-    tbl_pr = table._tbl.tblPr
+def borderless_table(document: Document, widths_mm: Sequence[float]) -> Table:
+    table = add_table(document, 1, len(widths_mm))
+    table.autofit = False  # python-docx writes it as a fixed w:tblLayout
     borders = w_element("tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(w_element(edge, val="nil"))
-    tbl_pr.append(borders)
-    layout = tbl_pr.find(qn("w:tblLayout"))
-    if layout is None:
-        tbl_pr.append(w_element("tblLayout", type="fixed"))
-    # Word reads the cell widths, LibreOffice the grid: set both.
-    for column, cell, width in zip(table.columns, table.rows[0].cells, widths_mm, strict=True):
-        column.width = mm(width)
-        cell.width = mm(width)
+    table._tbl.tblPr.append(borders)
+    fixed_widths(table, widths_mm)
     return table
 
 
+def add_table(document: Document, rows: int, columns: int) -> Table:
+    # python-docx's Document.add_table is untyped
+    return cast("Table", document.add_table(rows=rows, cols=columns))
+
+
+def fixed_widths(table: Table, widths_mm: Sequence[float]) -> None:
+    """The columns' widths, in every row; they hold with the table's autofit off."""
+    # Word reads the cell widths, LibreOffice the grid: set both.
+    # (python-docx's Table.columns and iterating over it are untyped)
+    columns = cast("Iterable[_Column]", table.columns)
+    for column, width in zip(columns, widths_mm, strict=True):
+        column.width = mm(width)
+        for cell in column.cells:
+            cell.width = mm(width)
+
+
 def cell_paragraph(
-    cell: Any,
+    cell: _Cell,
     text: str,
     *,
     size: float = TEXT_PT,
     bold: bool = False,
-    align: str = "left",
+    align: Align = "left",
     first: bool = False,
-) -> Any:
+) -> Paragraph:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    # python-docx's _Cell.paragraphs and _Cell.add_paragraph are untyped
+    paragraph = cast("Paragraph", cell.paragraphs[0] if first else cell.add_paragraph())
     paragraph.alignment = {
         "left": WD_ALIGN_PARAGRAPH.LEFT,
         "center": WD_ALIGN_PARAGRAPH.CENTER,
@@ -233,13 +302,13 @@ def cell_paragraph(
     return paragraph
 
 
-def no_hyphenation(paragraph_xml: Any) -> None:
+def no_hyphenation(paragraph_xml: CT_P) -> None:
     """Names, positions, addresses and titles are not hyphenated."""
     properties = paragraph_xml.get_or_add_pPr()
     properties.append(w_element("suppressAutoHyphens"))
 
 
-def end_of_document(document: Any) -> None:
+def end_of_document(document: Document) -> None:
     """The paragraph Word wants after a final table: one point high and hidden, so that it
     never needs a page of its own."""
     from docx.shared import Pt
@@ -252,3 +321,29 @@ def end_of_document(document: Any) -> None:
     mark_properties.append(w_element("sz", val="2"))
     properties.append(mark_properties)
     paragraph.add_run().font.size = Pt(1)
+
+
+def add_text(
+    document: Document, text: str, *, bold: bool | None = None, size: float | None = None
+) -> Paragraph:
+    """A paragraph of typeset text in one run; its weight and size set when given (otherwise
+    the Normal style's)."""
+    from docx.shared import Pt
+
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run(typeset(text))
+    if bold is not None:
+        run.bold = bold
+    if size is not None:
+        run.font.size = Pt(size)
+    return paragraph
+
+
+def justified_with_indent(paragraph: Paragraph) -> None:
+    """A paragraph of running text: first line indented, both edges aligned."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    # python-docx's Paragraph.paragraph_format is untyped
+    paragraph_format = cast("ParagraphFormat", paragraph.paragraph_format)
+    paragraph_format.first_line_indent = mm(FIRST_LINE_INDENT_MM)
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from mailer.layout import LANGUAGE
+from mailer.docx.readback import body_of
+from mailer.layout import LANGUAGE, W, element_of, header_xml
 from mailer.letter import Letter
 from mailer.rendering import RenderError, render_documents, soffice
-from mailer.signature_block import MARK_TITLE, mark_lines
+from mailer.signature_mark import MARK_TITLE, mark_lines
 from mailer.typography import missing_rules, plain
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+if TYPE_CHECKING:
+    from docx.document import Document
+    from lxml.etree import _Element
+
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 VERIFIED_IN_DOCX = (
     "нумерация страниц со второй",
@@ -31,11 +35,11 @@ NOT_RENDERED = "вёрстка не проверена: LibreOffice не уст�
 SHOWN_TYPOGRAPHY = 5
 
 
-def _texts(element: Any) -> str:
+def _texts(element: _Element) -> str:
     return "".join(node.text or "" for node in element.iter(f"{W}t"))
 
 
-def docx_layout_problems(document: Any, letter: Letter) -> list[str]:
+def docx_layout_problems(document: Document, letter: Letter) -> list[str]:
     """The DOCX's own layout properties, held against the office's rules."""
     problems: list[str] = []
     problems += _numbering(document)
@@ -45,33 +49,33 @@ def docx_layout_problems(document: Any, letter: Letter) -> list[str]:
     return problems
 
 
-def _numbering(document: Any) -> list[str]:
+def _numbering(document: Document) -> list[str]:
     section = document.sections[0]
     sect_pr = section._sectPr
     if sect_pr.find(f"{W}titlePg") is None:
         return ["нумерация страниц: не задан особый колонтитул первой страницы (номер на ней)"]
     default = section.header
-    if default.is_linked_to_previous or not _has_page_field(default._element):
+    if default.is_linked_to_previous or not _has_page_field(header_xml(default)):
         return ["нумерация страниц: в верхнем колонтитуле нет поля номера страницы"]
-    if _has_page_field(section.first_page_header._element):
+    if _has_page_field(header_xml(section.first_page_header)):
         return ["нумерация страниц: номер стоит и на первой странице"]
     centred = any(
-        p.find(f"{W}pPr/{W}jc") is not None and p.find(f"{W}pPr/{W}jc").get(f"{W}val") == "center"
-        for p in default._element.iter(f"{W}p")
+        (jc := p.find(f"{W}pPr/{W}jc")) is not None and jc.get(f"{W}val") == "center"
+        for p in header_xml(default).iter(f"{W}p")
         if _has_page_field(p)
     )
     return [] if centred else ["нумерация страниц: номер не по центру"]
 
 
-def _has_page_field(element: Any) -> bool:
+def _has_page_field(element: _Element) -> bool:
     instructions = [node.text or "" for node in element.iter(f"{W}instrText")]
     instructions += [node.get(f"{W}instr") or "" for node in element.iter(f"{W}fldSimple")]
     return any(text.split()[:1] == ["PAGE"] for text in instructions)
 
 
-def _keep_together(document: Any, letter: Letter) -> list[str]:
+def _keep_together(document: Document, letter: Letter) -> list[str]:
     signatory = letter.settings.signatory
-    body = document.element.body
+    body = body_of(document)
     tables = [t for t in body.iter(f"{W}tbl") if plain(signatory.name) in plain(_texts(t))]
     if not tables:
         return []  # a missing signature is reported with the requisites
@@ -99,7 +103,7 @@ def _keep_together(document: Any, letter: Letter) -> list[str]:
     return problems
 
 
-def _at_bottom_left(anchor: Any) -> bool:
+def _at_bottom_left(anchor: _Element) -> bool:
     """A drawing anchored in the signature row, laid out on the page (not in the cell), at the
     bottom left of the margins."""
     vertical = anchor.find(f"{WP}positionV/{WP}align")
@@ -113,9 +117,9 @@ def _at_bottom_left(anchor: Any) -> bool:
     )
 
 
-def _typography(document: Any) -> list[str]:
+def _typography(document: Document) -> list[str]:
     found: list[str] = []
-    for paragraph in document.element.body.iter(f"{W}p"):
+    for paragraph in body_of(document).iter(f"{W}p"):
         for place in missing_rules(_texts(paragraph)):
             if place not in found:
                 found.append(place)
@@ -126,18 +130,18 @@ def _typography(document: Any) -> list[str]:
     return [f"нет неразрывного пробела: {shown}{more}"]
 
 
-def _language(document: Any) -> list[str]:
+def _language(document: Document) -> list[str]:
     problems = []
     languages = {
         node.get(f"{W}val")
-        for part in (document.element, document.styles.element)
+        for part in (element_of(document), element_of(document.styles))
         for node in part.iter(f"{W}lang")
         if node.get(f"{W}val")
     }
     if languages != {LANGUAGE}:
         shown = ", ".join(sorted(lang for lang in languages if lang)) or "не задан"
         problems.append(f"язык текста: {shown}, нужен только {LANGUAGE}")
-    if document.settings.element.find(f"{W}autoHyphenation") is None:
+    if element_of(document.settings).find(f"{W}autoHyphenation") is None:
         problems.append("не включена автоматическая расстановка переносов")
     return problems
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from mailer.docx import FROM_SETTINGS, DocxLetter, _FromSettings
+from mailer.docx import FROM_SETTINGS, DocxLetter, FromSettings
 from mailer.letter import Letter
 from mailer.russian import date_numeric
-from mailer.signature_block import MarkData
+from mailer.signature_mark import MarkData
 
 
 def reminder_title(letter: Letter) -> str:
@@ -53,7 +53,7 @@ def enclosure_line(letter: Letter) -> str:
 
 
 def reminder_document(
-    letter: Letter, mark: MarkData | _FromSettings | None = FROM_SETTINGS
+    letter: Letter, mark: MarkData | FromSettings | None = FROM_SETTINGS
 ) -> DocxLetter:
     """The reminder's DOCX skeleton, laid out as the letter, filled per recipient. It carries
     the letter's own mark (signed when the letter is), unless ``mark`` says otherwise."""

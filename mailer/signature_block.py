@@ -2,33 +2,40 @@
 in one table row that never splits (or position | name without a mark), the name level with
 the position's last line, and the executor mark at the bottom left of the same page.
 
-The mark's strings are defined here once, for building the document and for `check`. Whether
-there is a mark, and what it says, is the caller's to say (``mark`` or None).
+The mark's words are mailer.signature_mark's (shared with `check`). Whether there is a mark, and
+what it says, is the caller's to say (``mark`` or None).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, cast
 
 from mailer.layout import (
+    EMU_PER_MM,
+    EMU_PER_PT,
     EXECUTOR_PT,
     TEXT_WIDTH_MM,
+    W_NAMESPACE,
     borderless_table,
     cell_paragraph,
+    end_of_document,
+    keep_with_next,
     text_width_mm,
     w_element,
 )
-from mailer.russian import date_numeric
+from mailer.signature_mark import MARK_TITLE, MarkData, mark_lines
 from mailer.typography import typeset
 
-# The electronic-signature mark: its fixed lines, defined once for building and for `check`.
-MARK_TITLE = ("ДОКУМЕНТ ПОДПИСАН", "ЭЛЕКТРОННОЙ ПОДПИСЬЮ")
-MARK_CERTIFICATE = "Сертификат {certificate}"
-MARK_OWNER = "Владелец {owner}"
-MARK_VALIDITY = "Действителен с {valid_from} по {valid_to}"
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.table import Table, _Cell, _Row
+    from docx.text.paragraph import Paragraph
+    from lxml.etree import _Element
+
+    from mailer.letter import Executor, Signatory
+
 # The signature row: position | mark | name, in millimetres of the 175 mm text width; the mark's
 # column is as wide as its certificate line needs (mark_width_mm), the name's is fixed.
 NAME_COLUMN_MM = 40.0
@@ -40,7 +47,7 @@ EXECUTOR_LINE = 1.2  # line height in sizes of the type
 EXECUTOR_GAP_PT = 10  # between the signature and the executor mark, at the least
 ANCHOR_COLUMN_MM = 2.0  # the signature row's last, empty cell that holds the box's anchor
 _NS = {
-    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "w": W_NAMESPACE,
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "wps": "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
@@ -50,30 +57,6 @@ MARK_MIN_MM = 70.0
 MARK_PADDING_MM = 1.0  # the mark cell's inner left and right margin
 
 
-class MarkData(Protocol):
-    """What the mark shows, read from the signer's certificate (certificate.SignatureMark)."""
-
-    @property
-    def certificate(self) -> str: ...
-    @property
-    def owner(self) -> str: ...
-    @property
-    def valid_from(self) -> dt.date: ...
-    @property
-    def valid_to(self) -> dt.date: ...
-
-
-def mark_lines(mark: MarkData) -> list[str]:
-    """The mark's text lines, below its two-line title."""
-    return [
-        MARK_CERTIFICATE.format(certificate=mark.certificate),
-        MARK_OWNER.format(owner=mark.owner),
-        MARK_VALIDITY.format(
-            valid_from=date_numeric(mark.valid_from), valid_to=date_numeric(mark.valid_to)
-        ),
-    ]
-
-
 def mark_width_mm(mark: MarkData) -> float:
     """The mark's column: its longest line on one line, and a little air."""
     widest = max(text_width_mm(line, MARK_PT) for line in mark_lines(mark))
@@ -81,12 +64,12 @@ def mark_width_mm(mark: MarkData) -> float:
     return min(max(MARK_MIN_MM, widest, title) + 2 * MARK_PADDING_MM + 3, 110.0)
 
 
-def _row_stays_whole(row: Any) -> None:
+def _row_stays_whole(row: _Row) -> None:
     properties = row._tr.get_or_add_trPr()
     properties.append(w_element("cantSplit"))
 
 
-def _mark_cell(cell: Any, mark: MarkData) -> None:
+def _mark_cell(cell: _Cell, mark: MarkData) -> None:
     """The mark as a box of bordered paragraphs (the cell keeps its margins for the reserve
     below the signature, which a cell border would enclose)."""
     from docx.oxml.ns import qn
@@ -95,7 +78,7 @@ def _mark_cell(cell: Any, mark: MarkData) -> None:
     if properties.find(qn("w:vAlign")) is None:
         properties.append(w_element("vAlign", val="center"))
     first = True
-    paragraphs = []
+    paragraphs: list[Paragraph] = []
     for line in MARK_TITLE:
         paragraphs.append(
             cell_paragraph(cell, line, size=MARK_PT + 1, bold=True, align="center", first=first)
@@ -113,14 +96,14 @@ def _mark_cell(cell: Any, mark: MarkData) -> None:
         )
 
 
-def _executor_box(lines: Sequence[str]) -> Any:
+def _executor_box(lines: Sequence[str]) -> _Element:
     """The executor mark as a text box anchored in the signature row but laid out at the
     bottom left of the page (layoutInCell="0"): it is always on the signature's page. Wrapped
     top and bottom, since Word honours layoutInCell only for a wrapped object."""
     from docx.oxml import parse_xml
 
     height_pt = len(lines) * EXECUTOR_PT * EXECUTOR_LINE + 2
-    cx, cy = round(EXECUTOR_WIDTH_MM * 36000), round(height_pt * 12700)
+    cx, cy = round(EXECUTOR_WIDTH_MM * EMU_PER_MM), round(height_pt * EMU_PER_PT)
     paragraphs = "".join(
         '<w:p><w:pPr><w:spacing w:before="0" w:after="0"/><w:suppressAutoHyphens/></w:pPr>'
         f'<w:r><w:rPr><w:sz w:val="{EXECUTOR_PT * 2}"/></w:rPr>'
@@ -153,12 +136,12 @@ def _executor_box(lines: Sequence[str]) -> Any:
 
 
 def add_signature_block(
-    document: Any,
+    document: Document,
     position: str,
     name: str,
     mark: MarkData | None,
     executor: Sequence[str],
-) -> Any:
+) -> Table:
     """Position | mark | name in one row that never splits, or position | name without a mark;
     the executor mark at the bottom left of the same page.
 
@@ -198,10 +181,28 @@ def add_signature_block(
         margins.append(w_element("bottom", w=str(reserve), type="dxa"))
         margins.append(w_element("right", w="0", type="dxa"))
         properties.insert(1, margins)  # after w:tcW, as the schema orders them
-    anchor = anchor_cell.paragraphs[0]
+    # python-docx's _Cell.paragraphs is untyped
+    anchor = cast("Paragraph", anchor_cell.paragraphs[0])
     anchor._p.get_or_add_pPr().append(
         w_element("spacing", before="0", after="0", line="20", lineRule="exact")
     )
     if lines:
         anchor._p.append(_executor_box(lines))
     return table
+
+
+def sign_off(
+    document: Document, signatory: Signatory, mark: MarkData | None, executor: Executor
+) -> None:
+    """A document's end: two blank lines that keep with the signature, the signature block with
+    the executor mark, and the closing paragraph Word wants after a table."""
+    for _ in range(2):
+        keep_with_next(document.add_paragraph()._p)
+    add_signature_block(
+        document,
+        signatory.position,
+        signatory.name,
+        mark,
+        [executor.name, executor.phone, executor.email or ""],
+    )
+    end_of_document(document)

@@ -15,7 +15,7 @@ import pytest
 from mailer.certificate import SignatureMark
 from mailer.docx import DocxLetter
 from mailer.letter import load_letter
-from mailer.signature_block import MARK_TITLE
+from mailer.signature_mark import MARK_TITLE
 from mailer.text import Block, parse_blocks
 from tests.rendered import (
     Document,

@@ -9,14 +9,19 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from mailer import layout
 from mailer.report.words import plain_state
 from mailer.russian import date_numeric, date_words, plural
-from mailer.signature_block import add_signature_block
+from mailer.signature_block import sign_off
 from mailer.status import LetterStatus, StatusRow
 from mailer.typography import typeset
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.table import _Row
+    from docx.text.paragraph import Paragraph
 
 TABLE_PT = 12
 HEADERS = ("№", "Адресат", "Отправлено", "Ответ (вх. № и дата)", "Напоминаний", "Состояние")
@@ -143,39 +148,30 @@ def column_widths(rows: Sequence[Sequence[str]]) -> list[float]:
     return [width * min(scale, 1.0) for width in widths]
 
 
-def _table(document: Any, rows: list[tuple[str, ...]]) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    table = document.add_table(rows=1, cols=len(HEADERS))
+def _table(document: Document, rows: list[tuple[str, ...]]) -> None:
+    table = layout.add_table(document, 1, len(HEADERS))
     table.style = "Table Grid"
     table.autofit = False
     header = table.rows[0]
     header_properties = header._tr.get_or_add_trPr()
     for tag in ("cantSplit", "tblHeader"):  # whole, and repeated at the top of every page
-        header_properties.append(OxmlElement(f"w:{tag}"))
+        header_properties.append(layout.w_element(tag))
     for cell, title in zip(header.cells, HEADERS, strict=True):
         layout.cell_paragraph(cell, title, size=TABLE_PT, bold=True, align="center", first=True)
     for values in rows:
-        row = table.add_row()
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        # python-docx's Table.add_row is unannotated: it returns a _Row
+        row = cast("_Row", table.add_row())  # type: ignore[no-untyped-call]
+        row._tr.get_or_add_trPr().append(layout.w_element("cantSplit"))
         for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
-            align = "left" if index in (1, 3, 5) else "center"
+            align: layout.Align = "left" if index in (1, 3, 5) else "center"
             layout.cell_paragraph(cell, value, size=TABLE_PT, align=align, first=True)
-    for index, width in enumerate(column_widths(rows)):
-        table.columns[index].width = layout.mm(width)
-        for cell in table.columns[index].cells:
-            cell.width = layout.mm(width)
-    layout_element = OxmlElement("w:tblLayout")
-    layout_element.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout_element)
+    layout.fixed_widths(table, column_widths(rows))
 
 
 def spravka_docx(status: LetterStatus) -> bytes:
-    """The control report ("справка") in the office's form."""
+    """The control report ("справка") in the office's form, on the letter's page."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
 
     letter = status.letter
     s = letter.settings
@@ -183,18 +179,14 @@ def spravka_docx(status: LetterStatus) -> bytes:
     document = docx.Document()
     layout.set_up_page(document)
 
-    def paragraph(text: str, *, bold: bool = False, size: int = layout.TEXT_PT) -> Any:
-        made = document.add_paragraph()
-        run = made.add_run(typeset(text))
-        run.bold = bold
-        run.font.size = Pt(size)
-        return made
+    def paragraph(text: str, *, bold: bool = False, size: int = layout.TEXT_PT) -> Paragraph:
+        return layout.add_text(document, text, bold=bold, size=size)
 
     for line in letter.organization.name_lines:
         paragraph(line, bold=True, size=layout.SMALL_PT).alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph()
     paragraph("СПРАВКА", bold=True)
-    paragraph("___________ № _______________")  # the date and number, filled in at registration
+    paragraph(layout.BLANK_REGISTRATION)  # the date and number, filled in at registration
     document.add_paragraph()
     title = paragraph(
         f"Об исполнении письма от {date_numeric(reg.date)} № {reg.number}\n«{s.subject}»",
@@ -204,9 +196,7 @@ def spravka_docx(status: LetterStatus) -> bytes:
     layout.keep_with_next(title._p)
     document.add_paragraph()
     for text in facts(status):
-        made = paragraph(text)
-        made.paragraph_format.first_line_indent = layout.mm(12.5)
-        made.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        layout.justified_with_indent(paragraph(text))
     document.add_paragraph()
     _table(document, _rows(status))
     document.add_paragraph()
@@ -214,21 +204,9 @@ def spravka_docx(status: LetterStatus) -> bytes:
         f"Справка составлена по журналу рассылки на {date_numeric(status.today)}: ответы, "
         "поступившие позже, в ней не учтены."
     )
-    closing.paragraph_format.first_line_indent = layout.mm(12.5)
-    closing.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    layout.justified_with_indent(closing)
     layout.keep_with_next(closing._p)
-    for _ in range(2):
-        layout.keep_with_next(document.add_paragraph()._p)
-    signatory = letter.report_signatory
-    executor = s.executor
-    add_signature_block(
-        document,
-        signatory.position,
-        signatory.name,
-        None,
-        [executor.name, executor.phone, executor.email or ""],
-    )
-    layout.end_of_document(document)
+    sign_off(document, letter.report_signatory, None, s.executor)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
