@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @click.argument("recipient", required=False, metavar="ПОЛУЧАТЕЛЬ")
 @with_settings
 def history(settings: Settings, letter: str, recipient: str | None) -> None:

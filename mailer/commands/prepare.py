@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @recipients_option
 @sheet_option
 @click.option(
@@ -82,7 +82,7 @@ def for_signing(settings: Settings, letter: str, recipients: Path | None) -> Non
     click.echo(f"  mailer check {letter}\n  mailer send {letter}")
 
 
-@letter_command()
+@letter_command
 @recipients_option
 @sheet_option
 @with_settings

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @click.option(
     "--recipients",
     "-r",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @click.option(
     "--source",
     type=click.Path(path_type=Path),
@@ -35,7 +35,7 @@ def track(settings: Settings, letter: str, source: Path | None) -> None:
     show_next_steps(next_steps.after_track(letter, review=bool(summary.review)))
 
 
-@letter_command()
+@letter_command
 @click.argument("recipient", metavar="[ПОЛУЧАТЕЛЬ]", required=False)
 @click.option("--replied", is_flag=True, help="Отметить, что получатель ответил.")
 @click.option(

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @click.option(
     "--format",
     "output_format",
@@ -65,7 +65,7 @@ def status(
     click.echo(f"Записано: {path}")
 
 
-@letter_command()
+@letter_command
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

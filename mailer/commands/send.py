@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mailer.settings import Settings
 
 
-@letter_command()
+@letter_command
 @recipients_option
 @sheet_option
 @click.option(

@@ -58,14 +58,10 @@ sheet_option = click.option(
 )
 
 
-def letter_command(name: str | None = None) -> Callable[[F], click.Command]:
+def letter_command(function: F) -> click.Command:
     """A command about one letter: its first argument is ПИСЬМО."""
-
-    def declare(function: F) -> click.Command:
-        with_letter = click.argument("letter", metavar="ПИСЬМО")(function)
-        return click.command(name, cls=RussianCommand)(with_letter)
-
-    return declare
+    with_letter = click.argument("letter", metavar="ПИСЬМО")(function)
+    return click.command(cls=RussianCommand)(with_letter)
 
 
 def list_notes(notes: tuple[str, ...]) -> None:
