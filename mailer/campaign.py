@@ -33,7 +33,6 @@ from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.outcome import undelivered
 from mailer.recipients import Recipient, RecipientList, load_recipients
 from mailer.record import (
-    WENT_OUT,
     as_recorded,
     changes,
     find_letter_key,
@@ -46,6 +45,7 @@ from mailer.render import RenderedLetter, Renderer, address
 from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signing import SHARED, Signed, require_signatures, signature_for
+from mailer.states import IN_DOUBT, OWED, WENT_OUT, DeliveryState
 from mailer.system_ru import file_problem
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
@@ -164,9 +164,6 @@ def prepare(
 # Sending
 
 
-OWED_STATES = ("pending", "failed")
-
-
 class LetterChanged(InputError):
     """The letter was edited after it was sent to some: going on must be asked for."""
 
@@ -271,10 +268,10 @@ def plan_send(
     plan.deadline_warning = deadline_warning(prepared.letter)
     for recipient in chosen:
         delivery = known.get(recipient.id)
-        state = delivery.state if delivery else "pending"
+        state = delivery.state if delivery else DeliveryState.PENDING
         moved = (
             delivery is not None
-            and state not in OWED_STATES
+            and state not in OWED
             and {e.lower() for e in delivery.emails} != {e.lower() for e in recipient.emails}
         )
         if moved and delivery is not None:
@@ -287,11 +284,11 @@ def plan_send(
                 plan.readdress += (recipient.id,)
                 plan.to_send.append(recipient)
                 continue
-        if state in OWED_STATES or (state in ("uncertain", "sending") and resend_uncertain):
+        if state in OWED or (state in IN_DOUBT and resend_uncertain):
             plan.to_send.append(recipient)
-        elif state == "sending":
+        elif state == DeliveryState.SENDING:
             plan.interrupted.append(recipient.id)
-        elif state == "uncertain":
+        elif state == DeliveryState.UNCERTAIN:
             plan.uncertain.append(recipient.id)
         else:
             plan.already_sent.append(recipient.id)
@@ -353,7 +350,7 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
         )
         known = journal.deliveries(letter.key)
         for recipient in plan.to_send:
-            if recipient.id in plan.readdress and known[recipient.id].state not in OWED_STATES:
+            if recipient.id in plan.readdress and known[recipient.id].state not in OWED:
                 journal.readdress(
                     known[recipient.id],
                     recipient.emails,
@@ -361,7 +358,7 @@ def execute_send(plan: SendPlan, progress: ProgressCallback | None = None) -> Se
                     make_id(recipient.id),
                 )
         targets = journal.send_targets(letter.key)
-        allowed = OWED_STATES + (("uncertain",) if plan.resend_uncertain else ())
+        allowed = OWED | ({DeliveryState.UNCERTAIN} if plan.resend_uncertain else set())
         # Re-read states under the lock: another run may have sent some since the plan was made.
         recipients = [r for r in plan.to_send if targets[r.id][2] in allowed]
         journal.assign_version((targets[r.id][0] for r in recipients), version)

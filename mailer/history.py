@@ -6,21 +6,24 @@ from mailer.errors import InputError
 from mailer.journal import HistoryEntry, open_journal
 from mailer.letter import load_letter
 from mailer.settings import Settings
+from mailer.states import DeliveryState, EventKind, Mark, ReplyKind
 
-EVENT_TITLES = {
-    "pending": "ожидает отправки",
-    "sending": "передаётся серверу",
-    "sent": "отправлено",
-    "failed": "отклонено сервером",
-    "uncertain": "неизвестно, дошло ли",
-    "reply": "ответ",
-    "auto_reply": "автоответ",
-    "bounce": "возврат",
-    "read_receipt": "уведомление о прочтении",
-    "review": "на проверку",
-    "manual": "ответ отмечен вручную",
-    "manual_revoked": "отметка об ответе снята",
-    "review_dismissed": "не ответ (проверено)",
+EVENT_TITLES: dict[EventKind, str] = {
+    DeliveryState.PENDING: "ожидает отправки",
+    DeliveryState.SENDING: "передаётся серверу",
+    DeliveryState.SENT: "отправлено",
+    DeliveryState.FAILED: "отклонено сервером",
+    DeliveryState.UNCERTAIN: "неизвестно, дошло ли",
+    ReplyKind.REPLY: "ответ",
+    ReplyKind.AUTO_REPLY: "автоответ",
+    ReplyKind.BOUNCE: "возврат",
+    ReplyKind.READ_RECEIPT: "уведомление о прочтении",
+    ReplyKind.REVIEW: "на проверку",
+    ReplyKind.MANUAL: "ответ отмечен вручную",
+    Mark.MANUAL_REVOKED: "отметка об ответе снята",
+    Mark.REVIEW_DISMISSED: "не ответ (проверено)",
+    # shown by their stored names, as ever: ReplyKind.NOTICE, Mark.REVIEW_ACCEPTED,
+    # Mark.BOUNCE_REVOKED (their own details say what happened)
 }
 
 

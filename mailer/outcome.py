@@ -4,6 +4,7 @@ delivered at all, which messages on the review list may be its answer."""
 from __future__ import annotations
 
 from mailer.journal import Delivery, ReplyRecord
+from mailer.states import ReplyKind
 
 
 def failed_addresses(records: list[ReplyRecord]) -> set[str] | None:
@@ -11,7 +12,7 @@ def failed_addresses(records: list[ReplyRecord]) -> set[str] | None:
     (one recorded before the journal kept addresses)."""
     failed: set[str] = set()
     for record in records:
-        if record.kind != "bounce":
+        if record.kind != ReplyKind.BOUNCE:
             continue
         if not record.failed_addresses:
             return None
@@ -35,7 +36,7 @@ def review_for(records: list[ReplyRecord], emails: tuple[str, ...]) -> list[Repl
     return [
         r
         for r in records
-        if r.kind == "review"
+        if r.kind == ReplyKind.REVIEW
         and r.sender
         and (r.sender in addresses or r.sender.rpartition("@")[2] in domains)
     ]

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailer.campaign import SIGNATURE_TYPE, Prepared, prepare, recipients_path
+from mailer.campaign import Prepared, prepare, recipients_path
 from mailer.errors import InputError, MailerError
 from mailer.journal import Delivery, Journal, Reminder, ReplyRecord, open_journal
 from mailer.letter import Letter
-from mailer.message import DOCX_TYPE, Attachment, new_message_id
+from mailer.message import new_message_id
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
 from mailer.outcome import failed_addresses, review_for, undelivered
 from mailer.preview import PREVIEW_ROOT, PreviewWriter
@@ -33,10 +33,10 @@ from mailer.record import (
     recorded_recipients,
     sent_letter,
 )
-from mailer.reminder_letter import reminder_date, reminder_document, reminder_title, reminder_vars
-from mailer.render import Addressing
+from mailer.reminder_letter import reminder_date, reminder_title, reminder_vars
+from mailer.reminder_message import ReminderBuilder, reminder_thread
 from mailer.replies.track import TrackSummary, run_track
-from mailer.russian import date_numeric, filename_safe
+from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signature import SignatureError
 from mailer.signing import (
@@ -44,16 +44,11 @@ from mailer.signing import (
     ForSigning,
     Signed,
     letter_documents,
-    signature_for,
     signing_name,
     verify_documents,
     write_for_signing,
 )
-from mailer.status import ANSWERS
-from mailer.text import Block
-
-RESUMABLE = ("pending", "failed")
-UNKNOWN = ("sending", "uncertain")
+from mailer.states import ANSWERS, IN_DOUBT, OWED, DeliveryState, ReplyKind
 
 
 @dataclass(frozen=True)
@@ -103,7 +98,7 @@ def decide(
     for record in all_records:
         if record.delivery_id is not None:
             records.setdefault(record.delivery_id, []).append(record)
-    review = [r for r in all_records if r.kind == "review"]
+    review = [r for r in all_records if r.kind == ReplyKind.REVIEW]
     # the original goes again with each reminder: it must be the version the recipient got
     current = fingerprint(letter_facts(letter))
     versions = {number: print_ for number, print_, _ in journal.letter_versions(letter.key)}
@@ -111,13 +106,13 @@ def decide(
     skipped: dict[str, str] = {}
     for recipient in prepared.recipients:
         delivery = deliveries.get(recipient.id)
-        if delivery is None or delivery.state != "sent":
+        if delivery is None or delivery.state != DeliveryState.SENT:
             state = delivery.state if delivery else "не отправлялось"
             skipped[recipient.id] = f"письмо не доставлено ({state})"
             continue
         own_records = records.get(delivery.id, [])
         kinds = {r.kind for r in own_records}
-        if kinds & set(ANSWERS):
+        if kinds & ANSWERS:
             skipped[recipient.id] = "ответил"
             continue
         if undelivered(delivery, own_records):
@@ -145,14 +140,14 @@ def decide(
             )
             continue
         own = reminders.get(delivery.id, [])
-        owed = [r for r in own if r.state in RESUMABLE]
+        owed = [r for r in own if r.state in OWED]
         if owed:
             due.append(Due(recipient, delivery, owed[0].sequence, owed[0]))
             continue
-        if any(r.state in UNKNOWN for r in own):
+        if any(r.state in IN_DOUBT for r in own):
             skipped[recipient.id] = "неизвестно, дошло ли прошлое напоминание"
             continue
-        sent = [r for r in own if r.state == "sent"]
+        sent = [r for r in own if r.state == DeliveryState.SENT]
         if len(sent) >= policy.max_count:
             skipped[recipient.id] = f"отправлено напоминаний: {len(sent)} (это максимум)"
             continue
@@ -233,76 +228,6 @@ def _check_templates(prepared: Prepared, today: dt.date) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Built:
-    data: bytes
-    docx: bytes
-    docx_name: str
-    addressing: Addressing
-    email_blocks: list[Block]
-    subject: str
-
-
-class _ReminderBuilder:
-    def __init__(self, plan: RemindPlan) -> None:
-        self.plan = plan
-        # a signed letter's reminders carry the mark too (Letter.mark), and are signed
-        self.document = reminder_document(plan.prepared.letter)
-
-    def reminder(self, due: Due) -> tuple[str, Addressing, list[Block], list[Block], bytes]:
-        """The reminder's DOCX name, addressing, DOCX and email text, and DOCX bytes."""
-        prepared = self.plan.prepared
-        letter = prepared.letter
-        recipient = due.recipient
-        label = recipient.organization or recipient.full_name or recipient.id
-        reg = letter.settings.registration
-        docx_name = filename_safe(
-            f"Напоминание {due.sequence} к письму {date_numeric(reg.date)} № {reg.number} — {label}"
-        )
-        docx_name += ".docx"
-        addressing, body, email_blocks = prepared.renderer.render_reminder(
-            recipient, reminder_vars(letter, self.plan.today, due.sequence, docx_name)
-        )
-        reminder_docx = self.document.fill(addressing.addressee, addressing.salutation, body)
-        return docx_name, addressing, body, email_blocks, reminder_docx
-
-    def build(self, due: Due, message_id: str, thread: list[str]) -> _Built:
-        prepared = self.plan.prepared
-        letter = prepared.letter
-        recipient = due.recipient
-        docx_name, addressing, _, email_blocks, reminder_docx = self.reminder(due)
-        original, original_docx = prepared.render(recipient)
-        # the reminder, then the original letter again (its other attachments follow), each
-        # with its signature when the letter is signed
-        attachments = [Attachment(docx_name, reminder_docx, *DOCX_TYPE)]
-        signed = self.plan.signed or {}
-        if letter.mark is not None and (recipient.id in signed or prepared.signatures_required):
-            signature = signature_for(signed, recipient.id, reminder_docx)
-            attachments.append(Attachment(docx_name + ".sig", signature, *SIGNATURE_TYPE))
-        attachments += prepared.document_attachments(
-            prepared.document_key(recipient), original.docx_name, original_docx
-        )
-        subject = f"Напоминание: {letter.email_subject}"
-        data = prepared.messages.build(
-            to_name=recipient.full_name,
-            to_addresses=recipient.emails,
-            blocks=email_blocks,
-            attachments=attachments,
-            message_id=message_id,
-            recipient_id=recipient.id,
-            subject=subject,
-            in_reply_to=thread[-1],
-            references=thread,
-        )
-        return _Built(data, reminder_docx, docx_name, addressing, email_blocks, subject)
-
-
-def _thread(delivery: Delivery, reminders: list[Reminder], sequence: int) -> list[str]:
-    """The original's Message-ID, then those of the reminders sent before this one."""
-    earlier = [r.message_id for r in reminders if r.state == "sent" and r.sequence < sequence]
-    return [delivery.message_id, *earlier]
-
-
 def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -> SendSummary:
     settings = plan.prepared.settings
     letter = plan.prepared.letter
@@ -321,15 +246,14 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
                 if d.resume is None
             )
         reminders = journal.reminders(letter.key)
-        builder = _ReminderBuilder(plan)
+        builder = ReminderBuilder(plan.prepared, plan.today, plan.signed)
 
         def outgoing() -> Iterator[Outgoing]:
             for item in due:
                 own = reminders[item.delivery.id]
                 row = next(r for r in own if r.sequence == item.sequence)
-                built = builder.build(
-                    item, row.message_id, _thread(item.delivery, own, item.sequence)
-                )
+                thread = reminder_thread(item.delivery, own, item.sequence)
+                built = builder.build(item.recipient, item.sequence, row.message_id, thread)
                 yield Outgoing(
                     item.recipient.id,
                     item.recipient.emails,
@@ -352,10 +276,10 @@ def execute_remind(plan: RemindPlan, progress: ProgressCallback | None = None) -
 
 def reminder_documents(plan: RemindPlan) -> list[Document]:
     """The reminders' DOCX files as they are signed and sent."""
-    builder = _ReminderBuilder(plan)
+    builder = ReminderBuilder(plan.prepared, plan.today, plan.signed)
     documents = []
     for item in plan.due:
-        docx_name, _, _, _, data = builder.reminder(item)
+        docx_name, _, _, _, data = builder.reminder(item.recipient, item.sequence)
         rid = item.recipient.id
         documents.append(Document(rid, signing_name(rid, docx_name), data))
     return documents
@@ -390,10 +314,11 @@ def preview_remind(plan: RemindPlan, out: Path | None) -> Path:
     letter = plan.prepared.letter
     writer = PreviewWriter(out or PREVIEW_ROOT / f"{letter.key}-напоминания", len(plan.due))
     verify_remind_signatures(plan, required=False)
-    builder = _ReminderBuilder(plan)
+    builder = ReminderBuilder(plan.prepared, plan.today, plan.signed)
     for number, item in enumerate(plan.due, start=1):
         thread = [item.delivery.message_id]
-        built = builder.build(item, f"<preview.{number}@mailer.invalid>", thread)
+        message_id = f"<preview.{number}@mailer.invalid>"
+        built = builder.build(item.recipient, item.sequence, message_id, thread)
         writer.add(
             item.recipient,
             built.addressing,

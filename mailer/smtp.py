@@ -22,6 +22,7 @@ import aiosmtplib
 
 from mailer.errors import ServerError
 from mailer.settings import Settings
+from mailer.states import DeliveryState
 from mailer.system_ru import certificate_problem, connection_problem
 from mailer.tls import tls_context
 
@@ -34,10 +35,14 @@ MAX_INTERVAL = 2.0
 
 
 class Outcome(enum.Enum):
-    SENT = "sent"
+    """The server's answer to one attempt. Not a DeliveryState: "deferred" is no state (the
+    message is owed still, recorded as pending again), and pending or sending are no answers.
+    Where the two meet, the value is the state the journal records."""
+
+    SENT = DeliveryState.SENT
     DEFERRED = "deferred"  # not accepted, temporary: try again
-    FAILED = "failed"  # not accepted, permanent
-    UNCERTAIN = "uncertain"  # handed over, answer lost
+    FAILED = DeliveryState.FAILED  # not accepted, permanent
+    UNCERTAIN = DeliveryState.UNCERTAIN  # handed over, answer lost
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,10 @@ ANSWERS = frozenset({ReplyKind.REPLY, ReplyKind.MANUAL})
 class Mark(StrEnum):
     """Changes recorded by hand beside the states and kinds above. Stored in events."""
 
-    MANUAL_REVOKED = "manual_revoked"
-    REVIEW_DISMISSED = "review_dismissed"
+    MANUAL_REVOKED = "manual_revoked"  # an answer marked by hand, undone
+    REVIEW_DISMISSED = "review_dismissed"  # messages on the review list: not an answer
+    REVIEW_ACCEPTED = "review_accepted"  # a message on the review list: the answer
+    BOUNCE_REVOKED = "bounce_revoked"  # a bounce recorded wrongly: the letter did arrive
 
 
 # What an event row's state column holds.
@@ -56,7 +58,8 @@ EventKind = DeliveryState | ReplyKind | Mark
 
 
 class Standing(StrEnum):
-    """Where a recipient stands, as `status` and the reports say it. Derived, never stored."""
+    """Where a recipient stands, as `status` and the reports say it. Derived, never stored:
+    a delivery not (known to be) sent stands in its state, hence the same five words first."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -72,3 +75,33 @@ class Standing(StrEnum):
 AWAITING = frozenset({Standing.SENT, Standing.REVIEW})
 # Not delivered to the server, or not known to be.
 NOT_SENT = frozenset({Standing.PENDING, Standing.FAILED, Standing.UNCERTAIN})
+
+
+# Every value an event row may hold (the events' CHECK): no two enums share one.
+EVENT_KINDS: dict[str, EventKind] = {
+    kind.value: kind for enum in (DeliveryState, ReplyKind, Mark) for kind in enum
+}
+
+
+def event_kind(value: str) -> EventKind:
+    """An event row's state as its member."""
+    return EVENT_KINDS[value]
+
+
+class MatchedBy(StrEnum):
+    """How an answer or a report was tied to its letter. Stored in replies, without a CHECK:
+    the words are the matcher's."""
+
+    THREAD = "thread"  # In-Reply-To / References name a message we sent
+    NUMBER_AND_SENDER = "number+sender"  # the letter's number, from the recipient's address
+    NUMBER_AND_DOMAIN = "number+domain"  # the letter's number, from the recipient's domain
+    RETURNED_HEADERS = "returned headers"  # a bounce quoting our message's headers
+    BOUNCED_ADDRESS = "bounced address"  # a bounce naming the address it refused
+    SENDER = "sender"  # from the recipient's address alone
+    MANUAL = "manual"  # marked by hand (`mailer mark`)
+    REVIEW = "review"  # accepted from the review list
+    UNREADABLE = "unreadable"  # set aside because it cannot be read
+
+
+# Did not arrive, or is not known to have: marked as such in the XLSX summary.
+NOT_ARRIVED = frozenset({Standing.BOUNCED, Standing.FAILED, Standing.UNCERTAIN})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from mailer.errors import InputError
 from mailer.journal import Delivery, ReplyRecord
@@ -13,8 +14,7 @@ from mailer.outcome import failed_addresses, review_for, undelivered
 from mailer.recipients import RecipientList
 from mailer.record import open_for_reading, recorded_recipients, sent_letter
 from mailer.settings import Settings
-
-ANSWERS = ("reply", "manual")
+from mailer.states import ANSWERS, AWAITING, NOT_SENT, DeliveryState, ReplyKind, Standing
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class StatusRow:
     id: str
     email: str
     organization: str
-    state: str
+    state: Standing
     sent_at: str | None
     replied_at: str | None  # the answer's own date: the message's, or the one marked by hand
     matched_by: str | None
@@ -44,6 +44,20 @@ class StatusRow:
         return asdict(self)
 
 
+class Total(StrEnum):
+    """The totals a head of department reads, each a count of recipients (or reminders)."""
+
+    RECIPIENTS = "recipients"
+    SENT = DeliveryState.SENT.value  # accepted by the server (whatever came after)
+    REPLIED = Standing.REPLIED.value
+    NOT_REPLIED = "not_replied"  # sent, no answer yet
+    REVIEW = Standing.REVIEW.value
+    OVERDUE = "overdue"
+    BOUNCED = Standing.BOUNCED.value
+    NOT_SENT = "not_sent"
+    REMINDERS = "reminders"
+
+
 @dataclass(frozen=True)
 class LetterStatus:
     letter: Letter
@@ -51,23 +65,28 @@ class LetterStatus:
     today: dt.date
 
     def totals(self) -> dict[str, int]:
+        """Keyed by Total, in its order (a Total is its string)."""
         rows = self.rows
         return {
-            "recipients": len(rows),
-            "sent": sum(1 for r in rows if r.sent_at),
-            "replied": sum(1 for r in rows if r.state == "replied"),
-            "not_replied": sum(1 for r in rows if r.sent_at and r.state in ("sent", "review")),
-            "review": sum(1 for r in rows if r.state == "review"),
-            "overdue": sum(1 for r in rows if r.overdue),
-            "bounced": sum(1 for r in rows if r.state == "bounced"),
-            "not_sent": sum(1 for r in rows if r.state in ("pending", "failed", "uncertain")),
-            "reminders": sum(r.reminders for r in rows),
+            Total.RECIPIENTS: len(rows),
+            Total.SENT: sum(1 for r in rows if r.sent_at),
+            Total.REPLIED: sum(1 for r in rows if r.state == Standing.REPLIED),
+            Total.NOT_REPLIED: sum(1 for r in rows if r.sent_at and r.state in AWAITING),
+            Total.REVIEW: sum(1 for r in rows if r.state == Standing.REVIEW),
+            Total.OVERDUE: sum(1 for r in rows if r.overdue),
+            Total.BOUNCED: sum(1 for r in rows if r.state == Standing.BOUNCED),
+            Total.NOT_SENT: sum(1 for r in rows if r.state in NOT_SENT),
+            Total.REMINDERS: sum(r.reminders for r in rows),
         }
+
+
+# the standings whose note is the server's words (or why its answer was lost)
+_REFUSED_OR_LOST = frozenset({Standing.FAILED, Standing.UNCERTAIN})
 
 
 def answer_evidence(record: ReplyRecord) -> str:
     """What an answer rests on, in words."""
-    if record.kind == "manual":
+    if record.kind == ReplyKind.MANUAL:
         number = f"вх. № {record.incoming_number}" if record.incoming_number else "без номера"
         return f"отметка вручную ({number}, внесена {_day(record.recorded_at)}): {record.detail}"
     return (
@@ -81,7 +100,7 @@ def _answered_on(answer: ReplyRecord | None) -> str | None:
     the answer's date, and the evidence keeps it)."""
     if answer is None:
         return None
-    if answer.kind == "manual":
+    if answer.kind == ReplyKind.MANUAL:
         return answer.received_at
     return answer.received_at or answer.recorded_at
 
@@ -92,25 +111,27 @@ def _day(stamp: str | None) -> str:
 
 def _derive(
     delivery: Delivery, records: list[ReplyRecord], review: list[ReplyRecord]
-) -> tuple[str, ReplyRecord | None, str | None, str | None]:
-    """The state, the answer it rests on, a note and the evidence."""
+) -> tuple[Standing, ReplyRecord | None, str | None, str | None]:
+    """The standing, the answer it rests on, a note and the evidence."""
     answers = [r for r in records if r.kind in ANSWERS]
     if answers:
         first = min(answers, key=lambda r: r.received_at or r.recorded_at or "")
-        note = first.detail if first.kind == "manual" else None
-        return "replied", first, note, answer_evidence(first)
-    bounces = [r for r in records if r.kind == "bounce"]
+        note = first.detail if first.kind == ReplyKind.MANUAL else None
+        return Standing.REPLIED, first, note, answer_evidence(first)
+    bounces = [r for r in records if r.kind == ReplyKind.BOUNCE]
     words = "; ".join(r.detail or "" for r in bounces) or None
     if bounces and undelivered(delivery, records):
-        return "bounced", None, words, f"отчёт о недоставке: {words}"
+        return Standing.BOUNCED, None, words, f"отчёт о недоставке: {words}"
     # one address of several refused: delivered to the others, and said
     refused = f"адрес не принял письмо: {words}" if words else None
-    if delivery.state == "sent" and review:
+    if delivery.state == DeliveryState.SENT and review:
         items = ", ".join(f"№ {r.id} от {r.sender}" for r in review)
-        return "review", None, refused, f"на проверке: {items}"
-    if delivery.state == "sent":
-        return "sent", None, refused, f"сервер принял: {delivery.smtp_response or ''}".strip()
-    return delivery.state, None, words, delivery.last_error
+        return Standing.REVIEW, None, refused, f"на проверке: {items}"
+    if delivery.state == DeliveryState.SENT:
+        evidence = f"сервер принял: {delivery.smtp_response or ''}".strip()
+        return Standing.SENT, None, refused, evidence
+    # not sent, or not known to be: the standing is the delivery's state
+    return Standing(delivery.state), None, words, delivery.last_error
 
 
 def letter_status(
@@ -125,7 +146,7 @@ def letter_status(
         for record in all_records:
             if record.delivery_id is not None:
                 by_delivery.setdefault(record.delivery_id, []).append(record)
-        on_review = [r for r in all_records if r.kind == "review"]
+        on_review = [r for r in all_records if r.kind == ReplyKind.REVIEW]
         reminders = journal.reminders(letter.key)
         recipients = {r.id: r for r in recorded_recipients(journal, letter, _listed(letter))}
         operators = journal.last_operators(letter.key)
@@ -134,12 +155,16 @@ def letter_status(
         records = by_delivery.get(delivery.id, [])
         review = review_for(on_review, delivery.emails)
         state, answer, note, evidence = _derive(delivery, records, review)
-        receipts = [r.received_at for r in records if r.kind == "read_receipt" and r.received_at]
-        sent_reminders = [r for r in reminders.get(delivery.id, []) if r.state == "sent"]
+        receipts = [
+            r.received_at for r in records if r.kind == ReplyKind.READ_RECEIPT and r.received_at
+        ]
+        sent_reminders = [
+            r for r in reminders.get(delivery.id, []) if r.state == DeliveryState.SENT
+        ]
         failed = failed_addresses(records) or set()
-        words = [r.detail for r in records if r.kind == "bounce" and r.detail]
+        words = [r.detail for r in records if r.kind == ReplyKind.BOUNCE and r.detail]
         days_left = None
-        if letter.deadline and state in ("sent", "review"):
+        if letter.deadline and state in AWAITING:
             days_left = (letter.deadline - today).days
         recipient = recipients.get(delivery.recipient_id)
         rows.append(
@@ -157,7 +182,7 @@ def letter_status(
                 deadline=letter.deadline.isoformat() if letter.deadline else None,
                 days_left=days_left,
                 overdue=days_left is not None and days_left < 0,
-                note=note or (delivery.last_error if state in ("failed", "uncertain") else None),
+                note=note or (delivery.last_error if state in _REFUSED_OR_LOST else None),
                 incoming_number=answer.incoming_number if answer else None,
                 # each report names its address with the server's words
                 failed_addresses=("; ".join(words) or ", ".join(sorted(failed)))

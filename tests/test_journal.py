@@ -19,10 +19,11 @@ import pytest
 
 from mailer.errors import JournalError
 from mailer.journal import MIGRATIONS, Journal, ReplyRecord
-from mailer.journal import store as journal_module
+from mailer.journal import base as journal_module
 from mailer.journal.engine import describe
 from mailer.journal.pg import translate
 from mailer.outbox import GroupCommit
+from mailer.states import EVENT_KINDS, DeliveryState, Mark, ReplyKind, event_kind
 from tests.conftest import run
 from tests.pg_server import PgServer, query
 from tests.smtp_server import SmtpServer
@@ -190,7 +191,9 @@ def test_every_journal_method_runs(journal_db: str, monkeypatch: pytest.MonkeyPa
     called: set[str] = set()
     public = {
         name
-        for name, value in vars(Journal).items()
+        for part in Journal.__mro__  # the Journal is composed of a class per concern
+        if part.__module__.startswith("mailer.journal.")
+        for name, value in vars(part).items()
         if callable(value) and not name.startswith("_") and name not in ("close",)
     }
     for name in public:
@@ -234,14 +237,18 @@ def _every_method(journal_db: str) -> None:
         assert journal.recover_interrupted_reminders("l") == [a]
         assert set(journal.known_message_ids()) == {"<a@x>", "<b@x>", "<r1@x>"}
 
-        reply = ReplyRecord("l", a, "<reply@y>", "reply", "in-reply-to", "a@x.org", "Re", None)
+        reply = ReplyRecord(
+            "l", a, "<reply@y>", ReplyKind.REPLY, "in-reply-to", "a@x.org", "Re", None
+        )
         assert journal.record_reply(reply)
         assert not journal.record_reply(reply)  # the same message again: nothing new
         assert journal.has_reply("l", "<reply@y>")
-        manual = ReplyRecord("l", b, "<m@x>", "manual", "manual", None, None, None, "по телефону")
+        manual = ReplyRecord(
+            "l", b, "<m@x>", ReplyKind.MANUAL, "manual", None, None, None, "по телефону"
+        )
         journal.record_reply(manual)
         assert journal.revoke_manual("l", b) == 1
-        review = ReplyRecord("l", None, "<rv@y>", "review", None, "c@x.org", "?", None)
+        review = ReplyRecord("l", None, "<rv@y>", ReplyKind.REVIEW, None, "c@x.org", "?", None)
         journal.record_reply(review)
         (listed,) = [r for r in journal.replies("l") if r.kind == "review"]
         assert listed.id is not None
@@ -282,10 +289,12 @@ def _every_method(journal_db: str) -> None:
         assert journal.letters_index()[0][:2] == ("l", "7")
         journal.readdress(journal.deliveries("l")["b"], ("b2@x.org",), None, "<b2@x>")
         assert journal.deliveries("l")["b"].emails == ("b2@x.org",)
-        bounce = ReplyRecord("l", a, "<bn@y>", "bounce", "bounced address", None, None, None)
+        bounce = ReplyRecord(
+            "l", a, "<bn@y>", ReplyKind.BOUNCE, "bounced address", None, None, None
+        )
         journal.record_reply(bounce)
         assert journal.revoke_bounces("l", a, "дошло") == 1
-        review2 = ReplyRecord("l", None, "<rv2@y>", "review", None, "a2@x.org", "?", None)
+        review2 = ReplyRecord("l", None, "<rv2@y>", ReplyKind.REVIEW, None, "a2@x.org", "?", None)
         journal.record_reply(review2)
         (pending,) = [r for r in journal.replies("l") if r.kind == "review"]
         assert pending.id is not None
@@ -310,6 +319,8 @@ def test_every_statement_of_the_journal_translates() -> None:
         and re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b", node.value)
     ]
     assert len(statements) > 30
+    # the migrations' statements too: some are made from the enums (f-strings, not constants)
+    statements += [statement for _, _, made in MIGRATIONS for statement in made]
     identity: dict[str, str] = {}
     for statement in statements:
         translate(statement, identity)
@@ -322,7 +333,9 @@ def test_an_answer_waits_while_reminders_are_decided(journal_db: str) -> None:
         journal.ensure_letter("l", "Тема", "1", "2023-10-12")
         journal.ensure_deliveries("l", [("a", ("a@x.org",))], lambda rid: f"<{rid}@x>")
         delivery_id = journal.deliveries("l")["a"].id
-        reply = ReplyRecord("l", delivery_id, "<re@y>", "reply", "thread", "a@x.org", "Re", None)
+        reply = ReplyRecord(
+            "l", delivery_id, "<re@y>", ReplyKind.REPLY, "thread", "a@x.org", "Re", None
+        )
         recorded = threading.Event()
 
         def track_elsewhere() -> None:
@@ -543,3 +556,93 @@ def test_a_rebuilt_table_goes_on_numbering_after_its_rows(
             )
             ids = [row[0] for row in db.execute("SELECT id FROM replies ORDER BY id")]
     assert ids == [1, 2, 3]
+
+
+_TABLES_6 = ("deliveries", "events", "replies", "reminders", "earlier_messages")
+
+
+def test_an_event_kind_is_read_back_as_the_member_it_was_written_as() -> None:
+    """The events' column holds states, kinds and marks side by side: no two share a word."""
+    kinds = [*DeliveryState, *ReplyKind, *Mark]
+    assert len(EVENT_KINDS) == len(kinds)
+    assert [event_kind(str(kind)) for kind in kinds] == kinds
+    assert all(type(event_kind(str(kind))) is type(kind) for kind in kinds)
+
+
+def test_a_journal_of_schema_5_keeps_every_row_and_then_refuses_a_bad_state(
+    journal_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 6 rebuilds the tables whose states it checks: rows in every state, kind and
+    mark keep their ids and values, the references between them hold, numbering goes on after
+    them, and a state outside the enums is refused."""
+    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS[:5])
+    at = "2023-10-12T09:00:00.000+00:00"
+    with Journal(journal_db, "Иванова") as journal, journal.transaction() as db:
+        db.execute(
+            "INSERT INTO letters VALUES ('w', 'О неделе', '01-02/3', '2023-10-12', ?, 'x')", (at,)
+        )
+        for n, state in enumerate(DeliveryState, start=1):
+            db.execute(
+                "INSERT INTO deliveries (id, letter, recipient_id, emails, message_id, state, "
+                "created_at, updated_at, version, recipient) "
+                "VALUES (?, 'w', ?, ?, ?, ?, ?, ?, 1, '{}')",
+                (n * 10, f"r{n}", f"r{n}@x.org", f"<{n}@x>", state, at, at),
+            )
+            db.execute(
+                "INSERT INTO reminders (delivery_id, sequence, message_id, state, created_at, "
+                "updated_at) VALUES (?, 1, ?, ?, ?, ?)",
+                (n * 10, f"<r{n}@x>", state, at, at),
+            )
+            db.execute(
+                "INSERT INTO earlier_messages (delivery_id, message_id, emails, state, "
+                "replaced_at) VALUES (?, ?, 'old@x.org', ?, ?)",
+                (n * 10, f"<e{n}@x>", state, at),
+            )
+        for n, kind in enumerate(ReplyKind, start=1):
+            db.execute(
+                "INSERT INTO replies (letter, delivery_id, message_id, kind, recorded_at, "
+                "failed_addresses, operator) VALUES ('w', 10, ?, ?, ?, 'a@x.org', 'Иванова')",
+                (f"<k{n}@y>", kind, at),
+            )
+        for kind in [*DeliveryState, *ReplyKind, *Mark]:
+            db.execute(
+                "INSERT INTO events (delivery_id, at, state, detail, operator) "
+                "VALUES (20, ?, ?, 'было', 'Иванова')",
+                (at, kind),
+            )
+    before = {t: query(journal_db, f"SELECT * FROM {t} ORDER BY id") for t in _TABLES_6}  # noqa: S608
+    assert all(before.values())
+    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS)
+    with Journal(journal_db, "Петрова") as journal:
+        assert journal.schema_version() == 6
+        assert {t: query(journal_db, f"SELECT * FROM {t} ORDER BY id") for t in _TABLES_6} == before  # noqa: S608
+        assert {d.state for d in journal.deliveries("w").values()} == set(DeliveryState)
+        assert {r.kind for r in journal.replies("w")} == set(ReplyKind)
+        assert [e.state for e in journal.history("w", "r2")] == [*DeliveryState, *ReplyKind, *Mark]
+        # numbering goes on after the rows kept, on a server too
+        journal.ensure_deliveries("w", [("new", ("new@x.org",))], "<{}@x>".format)
+        assert journal.deliveries("w")["new"].id == len(DeliveryState) * 10 + 1
+        assert (
+            max(row[0] for row in query(journal_db, "SELECT id FROM events"))
+            == len(before["events"]) + 1
+        )
+        for bad in (
+            "UPDATE deliveries SET state = 'bounced' WHERE id = 10",
+            "UPDATE deliveries SET state = 'replied' WHERE id = 10",
+            "UPDATE reminders SET state = 'sent ' WHERE delivery_id = 10",
+            "UPDATE earlier_messages SET state = 'replied' WHERE delivery_id = 10",
+            "UPDATE replies SET kind = 'unrelated' WHERE delivery_id = 10",
+            "INSERT INTO events (delivery_id, at, state) VALUES (10, 'x', 'deferred')",
+            # the references were renamed with the rebuilt deliveries, and still hold
+            "INSERT INTO events (delivery_id, at, state) VALUES (999, 'x', 'sent')",
+            "INSERT INTO reminders (delivery_id, sequence, message_id, state, created_at, "
+            "updated_at) VALUES (999, 1, '<no@x>', 'pending', 'x', 'x')",
+        ):
+            with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
+                db.execute(bad)
+    if not journal_db.startswith("postgresql://"):
+        schema = " ".join(
+            row[0]
+            for row in query(journal_db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")
+        )
+        assert "_v6" not in schema

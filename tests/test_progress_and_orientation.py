@@ -161,9 +161,10 @@ def test_status_table_makes_room_for_every_state(workdir: Path) -> None:
 
     from mailer.letter import load_letter
     from mailer.report.status_output import status_table
+    from mailer.states import Standing
     from mailer.status import LetterStatus, StatusRow
 
-    def row(rid: str, organization: str, state: str, note: str | None = None) -> StatusRow:
+    def row(rid: str, organization: str, state: Standing, note: str | None = None) -> StatusRow:
         return StatusRow(
             id=rid, email=f"{rid}@mo.example.org", organization=organization, state=state,
             sent_at="2023-10-12T07:00:00+00:00", replied_at=None, matched_by=None, reminders=1,
@@ -172,9 +173,18 @@ def test_status_table_makes_room_for_every_state(workdir: Path) -> None:
         )  # fmt: skip
 
     rows = [
-        row("usman", "Администрация Усманского муниципального района Липецкой области", "review"),
-        row("lev", "Лев-Толстовский муниципальный округ", "uncertain", "соединение прервано " * 9),
-        row("elets", "", "replied"),
+        row(
+            "usman",
+            "Администрация Усманского муниципального района Липецкой области",
+            Standing.REVIEW,
+        ),
+        row(
+            "lev",
+            "Лев-Толстовский муниципальный округ",
+            Standing.UNCERTAIN,
+            "соединение прервано " * 9,
+        ),
+        row("elets", "", Standing.REPLIED),
     ]
     letter = load_letter("quality-week", workdir / "letters")
     table = status_table(LetterStatus(letter, rows, dt.date(2023, 11, 17))).splitlines()

@@ -13,6 +13,7 @@ import pytest
 
 from mailer.letter import load_letter
 from mailer.report.spravka import HEADERS, spravka_docx
+from mailer.states import Standing
 from mailer.status import LetterStatus, StatusRow
 from tests.rendered import Document, assert_page_numbers, normalized, render
 
@@ -31,7 +32,7 @@ def row(number: int) -> StatusRow:
         id=f"r{number}",
         email=f"r{number}@example.org",
         organization=f"{DISTRICTS[number % len(DISTRICTS)]} муниципальный округ № {number}",
-        state="replied" if replied else "sent",
+        state=Standing.REPLIED if replied else Standing.SENT,
         sent_at="2023-10-12T09:00:00+00:00",
         replied_at="2023-11-01T12:00:00+00:00" if replied else None,
         matched_by="manual" if marked else ("thread" if replied else None),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from mailer.states import DeliveryState, EventKind, ReplyKind, event_kind
 
 
 def timestamp() -> str:
@@ -19,7 +21,7 @@ class Delivery:
     recipient_id: str
     emails: tuple[str, ...]
     message_id: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_error: str | None
     sent_at: str | None
@@ -33,7 +35,7 @@ class Delivery:
 class HistoryEntry:
     at: str
     recipient_id: str
-    state: str
+    state: EventKind
     detail: str | None
     operator: str | None  # None for changes made before operators were recorded
 
@@ -43,7 +45,7 @@ class ReplyRecord:
     letter: str
     delivery_id: int | None
     message_id: str
-    kind: str
+    kind: ReplyKind
     matched_by: str | None
     sender: str | None
     subject: str | None
@@ -63,26 +65,42 @@ class Reminder:
     delivery_id: int
     sequence: int
     message_id: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_error: str | None
     created_at: str
     sent_at: str | None
 
 
-def delivery_of(row: Any) -> Delivery:  # a row of the engine, read as sqlite3.Row
-    return Delivery(
-        id=row["id"],
-        letter=row["letter"],
-        recipient_id=row["recipient_id"],
-        emails=tuple(row["emails"].split(",")),
-        message_id=row["message_id"],
-        state=row["state"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        sent_at=row["sent_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        recipient=row["recipient"],
-        smtp_response=row["smtp_response"],
+_Record = TypeVar("_Record", Delivery, ReplyRecord, Reminder)
+
+
+def _record(made: type[_Record], row: Any, /, **read: Any) -> _Record:
+    """A record of a row (of the engine, read as sqlite3.Row): its fields by the columns'
+    names, those given in ``read`` as read from their columns."""
+    plain = {f.name: row[f.name] for f in fields(made) if f.name not in read}
+    return made(**plain, **read)
+
+
+def delivery_of(row: Any) -> Delivery:
+    emails = tuple(row["emails"].split(","))
+    return _record(Delivery, row, emails=emails, state=DeliveryState(row["state"]))
+
+
+def reply_of(row: Any) -> ReplyRecord:
+    return _record(
+        ReplyRecord,
+        row,
+        kind=ReplyKind(row["kind"]),
+        attachments=tuple(a for a in (row["attachments"] or "").split("\n") if a),
+        failed_addresses=tuple(a for a in (row["failed_addresses"] or "").split(",") if a),
     )
+
+
+def reminder_of(row: Any) -> Reminder:
+    return _record(Reminder, row, state=DeliveryState(row["state"]))
+
+
+def history_entry_of(row: Any) -> HistoryEntry:
+    at, recipient_id, state, detail, operator = row
+    return HistoryEntry(at, recipient_id, event_kind(state), detail, operator)

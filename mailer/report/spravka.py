@@ -15,7 +15,8 @@ from mailer import layout
 from mailer.report.words import plain_state
 from mailer.russian import date_numeric, date_words, plural
 from mailer.signature_block import sign_off
-from mailer.status import LetterStatus, StatusRow
+from mailer.states import Standing
+from mailer.status import LetterStatus, StatusRow, Total
 from mailer.typography import typeset
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def incoming(row: StatusRow) -> str:
 
     A hand mark keeps its incoming number and the answer's date (``replied_at``); one made
     before it did may still carry them in its note."""
-    if row.state != "replied":
+    if row.state != Standing.REPLIED:
         return NO_ANSWER
     number = row.incoming_number
     date: str | None = None
@@ -69,39 +70,39 @@ def facts(status: LetterStatus) -> list[str]:
     t = status.totals()
     first = (
         f"Письмо от {date_numeric(reg.date)} № {reg.number} «{s.subject}» направлено "
-        f"{plural(t['sent'], 'адресату', 'адресатам', 'адресатам')}"
+        f"{plural(t[Total.SENT], 'адресату', 'адресатам', 'адресатам')}"
     )
     if letter.deadline:
         first += f" со сроком ответа до {date_words(letter.deadline)}"
     sentences = [_sentence(first)]
-    if t["not_sent"]:
+    if t[Total.NOT_SENT]:
         sentences.append(
-            f"Не отправлено {plural(t['not_sent'], 'письмо', 'письма', 'писем')} из "
-            f"{t['recipients']}."
+            f"Не отправлено {plural(t[Total.NOT_SENT], 'письмо', 'письма', 'писем')} из "
+            f"{t[Total.RECIPIENTS]}."
         )
-    if t["replied"]:
+    if t[Total.REPLIED]:
         sentences.append(
             f"По состоянию на {date_numeric(status.today)} ответы поступили от "
-            f"{plural(t['replied'], 'адресата', 'адресатов', 'адресатов')}."
+            f"{plural(t[Total.REPLIED], 'адресата', 'адресатов', 'адресатов')}."
         )
     else:
         sentences.append(f"По состоянию на {date_numeric(status.today)} ответы не поступили.")
-    if t["not_replied"]:
-        verb = "Не ответил" if _singular(t["not_replied"]) else "Не ответили"
-        line = f"{verb} {plural(t['not_replied'], 'адресат', 'адресата', 'адресатов')}"
-        if t["overdue"]:
-            overdue = plural(t["overdue"], "адресата", "адресатов", "адресатов")
+    if t[Total.NOT_REPLIED]:
+        verb = "Не ответил" if _singular(t[Total.NOT_REPLIED]) else "Не ответили"
+        line = f"{verb} {plural(t[Total.NOT_REPLIED], 'адресат', 'адресата', 'адресатов')}"
+        if t[Total.OVERDUE]:
+            overdue = plural(t[Total.OVERDUE], "адресата", "адресатов", "адресатов")
             line += f", срок ответа истек у {overdue}"
         sentences.append(_sentence(line))
-    if t["bounced"]:
+    if t[Total.BOUNCED]:
         sentences.append(
             "Письмо не доставлено "
-            f"{plural(t['bounced'], 'адресату', 'адресатам', 'адресатам')}: "
+            f"{plural(t[Total.BOUNCED], 'адресату', 'адресатам', 'адресатам')}: "
             "почтовый сервер получателя вернул его."
         )
-    if t["reminders"]:
+    if t[Total.REMINDERS]:
         sentences.append(
-            f"Направлено {plural(t['reminders'], 'напоминание', 'напоминания', 'напоминаний')}."
+            f"Направлено {plural(t[Total.REMINDERS], 'напоминание', 'напоминания', 'напоминаний')}."
         )
     else:
         sentences.append("Напоминания не направлялись.")

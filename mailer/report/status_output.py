@@ -16,6 +16,7 @@ from mailer.report.words import (
     plain_state,
 )
 from mailer.russian import date_words
+from mailer.states import Standing
 from mailer.status import LetterStatus
 
 TERMINAL_WIDTH = 80
@@ -66,7 +67,10 @@ def status_table(status: LetterStatus, wide: bool = False) -> str:
     else:
         columns += [
             ("Состояние", [plain_state(r) for r in rows]),
-            ("Дата", [_day(r.replied_at if r.state == "replied" else r.sent_at) for r in rows]),
+            (
+                "Дата",
+                [_day(r.replied_at if r.state == Standing.REPLIED else r.sent_at) for r in rows],
+            ),
             ("Срок", [deadline_note(r) for r in rows]),
         ]
     widths = [max([len(title), *(len(v) for v in values)]) for title, values in columns]

@@ -16,6 +16,7 @@ from mailer.report.words import (
     plain_state,
 )
 from mailer.russian import date_numeric, date_words
+from mailer.states import NOT_ARRIVED, Standing
 from mailer.status import LetterStatus
 
 HEADERS = (
@@ -76,11 +77,11 @@ def workbook(status: LetterStatus) -> bytes:
         )
         fill = (
             answered
-            if row.state == "replied"
+            if row.state == Standing.REPLIED
             else overdue
             if row.overdue
             else failed
-            if row.state in ("bounced", "failed", "uncertain")
+            if row.state in NOT_ARRIVED
             else None
         )
         if fill is not None:

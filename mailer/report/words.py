@@ -5,38 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 
 from mailer.russian import plural
-from mailer.status import StatusRow
+from mailer.states import MatchedBy, Standing
+from mailer.status import StatusRow, Total
 
 STATE_TITLES = {
-    "pending": "не отправлено",
-    "sending": "отправляется",
-    "sent": "отправлено",
-    "failed": "отклонено сервером",
-    "uncertain": "неизвестно, дошло ли",
-    "bounced": "не доставлено",
-    "replied": "ответил",
-    "review": "на проверке",
+    Standing.PENDING: "не отправлено",
+    Standing.SENDING: "отправляется",
+    Standing.SENT: "отправлено",
+    Standing.FAILED: "отклонено сервером",
+    Standing.UNCERTAIN: "неизвестно, дошло ли",
+    Standing.BOUNCED: "не доставлено",
+    Standing.REPLIED: "ответил",
+    Standing.REVIEW: "на проверке",
 }
-MATCHED_BY = {
-    "thread": "по переписке",
-    "number+sender": "по номеру письма и адресу",
-    "number+domain": "по номеру письма и домену",
-    "returned headers": "по возвращённому письму",
-    "bounced address": "по адресу",
-    "sender": "по адресу",
-    "manual": "отмечено вручную",
-    "review": "принято с проверки",
+MATCHED_BY: dict[str, str] = {
+    MatchedBy.THREAD: "по переписке",
+    MatchedBy.NUMBER_AND_SENDER: "по номеру письма и адресу",
+    MatchedBy.NUMBER_AND_DOMAIN: "по номеру письма и домену",
+    MatchedBy.RETURNED_HEADERS: "по возвращённому письму",
+    MatchedBy.BOUNCED_ADDRESS: "по адресу",
+    MatchedBy.SENDER: "по адресу",
+    MatchedBy.MANUAL: "отмечено вручную",
+    MatchedBy.REVIEW: "принято с проверки",
 }
-TOTAL_TITLES = {
-    "recipients": "Адресатов",
-    "sent": "Отправлено",
-    "replied": "Ответили",
-    "not_replied": "Не ответили",
-    "review": "На проверке",
-    "overdue": "Срок истёк",
-    "bounced": "Не доставлено",
-    "not_sent": "Не отправлено",
-    "reminders": "Напоминаний",
+TOTAL_TITLES: dict[str, str] = {  # keyed by Total, as LetterStatus.totals()
+    Total.RECIPIENTS: "Адресатов",
+    Total.SENT: "Отправлено",
+    Total.REPLIED: "Ответили",
+    Total.NOT_REPLIED: "Не ответили",
+    Total.REVIEW: "На проверке",
+    Total.OVERDUE: "Срок истёк",
+    Total.BOUNCED: "Не доставлено",
+    Total.NOT_SENT: "Не отправлено",
+    Total.REMINDERS: "Напоминаний",
 }
 
 
@@ -53,7 +54,7 @@ def local_time(stamp: str | None) -> str:
 
 
 def plain_state(row: StatusRow) -> str:
-    if row.overdue and row.state != "review":  # a message waits to be judged: that comes first
+    if row.overdue and row.state != Standing.REVIEW:  # a message waits to be judged first
         return "срок истёк"
     return STATE_TITLES.get(row.state, row.state)
 
