@@ -41,7 +41,7 @@ def status(
     """Кто получил письмо, кто ответил, кому напомнили, у кого истёк срок."""
     from mailer.report.status_output import status_csv, status_json, status_table
     from mailer.report.summary_xlsx import write_status_xlsx
-    from mailer.status import letter_status
+    from mailer.status import Total, letter_status
 
     if output_format == "xlsx" and output is None:
         raise click.UsageError("Для --format xlsx укажите файл: --output сводка.xlsx")
@@ -57,7 +57,7 @@ def status(
     if output is None:
         click.echo(text, nl=False)
         if output_format == "table":
-            show_next_steps(next_steps.after_status(letter, result.totals()["not_replied"]))
+            show_next_steps(next_steps.after_status(letter, result.totals()[Total.NOT_REPLIED]))
         return
     from mailer.files import write_new_file
 
@@ -78,14 +78,15 @@ def status(
 def report(settings: Settings, letter: str, out: Path) -> None:
     """Сводка об исполнении для руководителя: таблица Excel и справка Word."""
     from mailer.report import write_report
-    from mailer.status import letter_status
+    from mailer.status import Total, letter_status
 
     result = letter_status(settings, letter)
     xlsx, docx_path = write_report(result, out)
     totals = result.totals()
     click.echo(
-        f"Ответили {totals['replied']} из {totals['sent']}; не ответили {totals['not_replied']}"
-        f", срок истёк у {totals['overdue']}; не доставлено {totals['bounced']}."
+        f"Ответили {totals[Total.REPLIED]} из {totals[Total.SENT]}; "
+        f"не ответили {totals[Total.NOT_REPLIED]}, срок истёк у {totals[Total.OVERDUE]}; "
+        f"не доставлено {totals[Total.BOUNCED]}."
     )
     click.echo(f"Сводка: {xlsx}")
     click.echo(f"Справка: {docx_path}")
