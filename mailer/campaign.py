@@ -45,7 +45,16 @@ from mailer.record import (
 from mailer.render import RenderedLetter, Renderer, address
 from mailer.russian import date_numeric
 from mailer.settings import Settings
-from mailer.signing import SHARED, Signed, require_signatures, signature_for
+from mailer.signing import (
+    SHARED,
+    ForSigning,
+    Signed,
+    letter_documents,
+    require_signatures,
+    signature_for,
+    signing_folder,
+    write_for_signing,
+)
 from mailer.states import IN_DOUBT, OWED, WENT_OUT, DeliveryState
 from mailer.system_ru import file_problem
 
@@ -378,3 +387,12 @@ def uncertain_hint() -> str:
         "Проверьте у получателя или в журнале почтового сервера, дошло ли письмо; "
         "чтобы отправить его ещё раз, запустите send с ключом --resend-uncertain."
     )
+
+
+def for_signing(
+    settings: Settings, letter_name: str, recipients: Path | None
+) -> tuple[Prepared, ForSigning]:
+    """`mailer for-signing`: the letter's documents, written where the signer signs them."""
+    prepared = prepare(settings, letter_name, recipients)
+    signing_folder(prepared)
+    return prepared, write_for_signing(prepared, letter_documents(prepared, prepared.recipients))

@@ -31,7 +31,6 @@ from mailer.signature import (
 if TYPE_CHECKING:
     from mailer.campaign import Prepared
     from mailer.recipients import Recipient
-    from mailer.settings import Settings
 
 # What the office's tools name a detached signature: CryptoPro and КриптоАРМ ".sig", cryptcp
 # ".sgn", S/MIME habits ".p7s". The email always carries it as "<document>.sig".
@@ -73,7 +72,8 @@ def letter_documents(prepared: Prepared, recipients: Iterable[Recipient]) -> Ite
         yield Document(recipient.id, signing_name(recipient.id, rendered.docx_name), docx)
 
 
-def _folder(prepared: Prepared) -> Path:
+def signing_folder(prepared: Prepared) -> Path:
+    """The letter's folder of signatures; a letter that is not signed has none."""
     folder = prepared.letter.signing_folder
     if folder is None:
         raise LetterError(
@@ -99,7 +99,7 @@ class ForSigning:
 def write_for_signing(prepared: Prepared, documents: Iterable[Document]) -> ForSigning:
     """Write the documents to sign. A document already there is kept if it is the same; an
     older version, with its signature, is moved into a dated subfolder, never overwritten."""
-    folder = _folder(prepared)
+    folder = signing_folder(prepared)
     documents = list(documents)
     written, unchanged, moved, signed = [], [], [], 0
     try:
@@ -158,7 +158,7 @@ def verify_documents(
     prepared: Prepared, documents: Iterable[Document], day: dt.date | None = None
 ) -> tuple[dict[str, Signed], list[str]]:
     """Each document's verified signature by key, and the problems of the others."""
-    folder = _folder(prepared)
+    folder = signing_folder(prepared)
     certificate = prepared.letter.certificate
     assert certificate is not None
     day = day or prepared.letter.settings.registration.date
@@ -203,14 +203,3 @@ def describe(certificate: Certificate) -> str:
         f"сертификат {certificate.serial}, владелец {certificate.owner}, "
         f"действителен {certificate.validity}"
     )
-
-
-def run_for_signing(
-    settings: Settings, letter_name: str, recipients: Path | None
-) -> tuple[Prepared, ForSigning]:
-    """`mailer for-signing`: the letter's documents, written where the signer signs them."""
-    from mailer.campaign import prepare
-
-    prepared = prepare(settings, letter_name, recipients)
-    _folder(prepared)
-    return prepared, write_for_signing(prepared, letter_documents(prepared, prepared.recipients))

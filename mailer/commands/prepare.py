@@ -57,9 +57,10 @@ def preview(
 @with_settings
 def for_signing(settings: Settings, letter: str, recipients: Path | None) -> None:
     """Записать документы подписанного письма в его папку подписей, чтобы их подписать."""
-    from mailer.signing import describe, run_for_signing
+    from mailer.campaign import for_signing as write_documents
+    from mailer.signing import describe
 
-    prepared, result = run_for_signing(settings, letter, recipients)
+    prepared, result = write_documents(settings, letter, recipients)
     total = len(result.written) + len(result.unchanged)
     click.echo(f"Документов для подписи: {total}, папка: {result.folder}")
     if result.moved:
