@@ -1,4 +1,5 @@
-"""The use cases that send: prepare a letter for a list, plan a send, carry it out.
+"""The use cases that send: prepare a letter for a list, carry out a planned send (the plan is
+mailer.send_plan's), and write the documents for signing.
 
 Work that is the same for every recipient (templates, the DOCX skeleton, attachment bytes)
 happens once in ``prepare``; per recipient only the context, the filled document and the message.
@@ -7,19 +8,17 @@ Sending is a stream: a bounded queue between building messages and a few SMTP co
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
-import logging
 import mimetypes
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mailer.docx import DocxLetter
 from mailer.errors import InputError, LetterError
-from mailer.journal import Delivery, ReplyRecord, journal_exists, open_journal
+from mailer.journal import open_journal
 from mailer.letter import Letter, load_letter
 from mailer.letter import recipients_path as recipients_path  # where reminders take it from
 from mailer.message import (
@@ -31,32 +30,27 @@ from mailer.message import (
     parse_sender,
 )
 from mailer.outbox import Outgoing, ProgressCallback, SendSummary, send_stream
-from mailer.outcome import undelivered
 from mailer.recipients import Recipient, RecipientList, load_recipients
 from mailer.record import (
-    as_recorded,
-    changes,
-    find_letter_key,
     fingerprint,
-    letter_facts,
-    new_letter_key,
     snapshot,
 )
 from mailer.render import RenderedLetter, Renderer, address
-from mailer.russian import date_numeric
 from mailer.settings import Settings
 from mailer.signing import (
     SHARED,
     ForSigning,
     Signed,
     letter_documents,
-    require_signatures,
     signature_for,
     signing_folder,
     write_for_signing,
 )
-from mailer.states import IN_DOUBT, OWED, WENT_OUT, DeliveryState
+from mailer.states import OWED, DeliveryState
 from mailer.system_ru import file_problem
+
+if TYPE_CHECKING:
+    from mailer.send_plan import SendPlan
 
 SIGNATURE_TYPE = ("application", "pkcs7-signature")
 
@@ -163,154 +157,6 @@ def prepare(
 
 
 # Sending
-
-
-class LetterChanged(InputError):
-    """The letter was edited after it was sent to some: going on must be asked for."""
-
-    title = "Письмо изменилось после отправки"
-
-
-@dataclass(frozen=True)
-class AddressChange:
-    recipient_id: str
-    old: tuple[str, ...]
-    new: tuple[str, ...]
-    bounced: bool  # every address the letter went to refused it
-
-
-@dataclass
-class SendPlan:
-    prepared: Prepared
-    to_send: list[Recipient]
-    already_sent: list[str]
-    uncertain: list[str]  # outcome unknown, not re-sent unless asked
-    interrupted: list[str]  # left "sending" by a run that died: become uncertain
-    resend_uncertain: bool
-    facts: dict[str, Any] = field(default_factory=dict)
-    changes: list[str] = field(default_factory=list)  # since the version last sent
-    address_changes: list[AddressChange] = field(default_factory=list)
-    readdress: tuple[str, ...] = ()  # corrected addresses to send to, on purpose
-    deadline_warning: str | None = None
-
-    @property
-    def letter(self) -> Letter:
-        return self.prepared.letter
-
-
-def deadline_warning(letter: Letter, today: dt.date | None = None) -> str | None:
-    """A letter whose reply deadline has passed on the day it is sent asks the impossible."""
-    today = today or dt.date.today()
-    if letter.deadline is None or letter.deadline >= today:
-        return None
-    return (
-        f"Внимание: срок ответа {date_numeric(letter.deadline)} уже прошёл "
-        f"(сегодня {date_numeric(today)}). Исправьте срок в letter.toml, если письмо ещё "
-        "не отправлялось."
-    )
-
-
-def plan_send(
-    settings: Settings,
-    letter_name: str,
-    recipients: Path | None = None,
-    only: tuple[str, ...] = (),
-    resend_uncertain: bool = False,
-    *,
-    new_version: bool = False,
-    readdress: tuple[str, ...] = (),
-    sheet: str | None = None,
-) -> SendPlan:
-    letter = load_letter(letter_name, settings.letters_dir)
-    facts = letter_facts(letter)
-    known: dict[str, Delivery] = {}
-    records: list[ReplyRecord] = []
-    changed: list[str] = []
-    sent_from: str | None = None
-    if journal_exists(settings):
-        with open_journal(settings, create=False) as journal:
-            key = find_letter_key(journal, letter) or new_letter_key(journal, letter)
-            journal.check_free(key)  # another run's "sending" rows are in flight: say who
-            known = journal.deliveries(key)
-            records = journal.replies(key)
-            versions = journal.letter_versions(key)
-            if versions and versions[-1][1] != fingerprint(facts):
-                changed = changes(json.loads(versions[-1][2]), facts)
-            sent_from = {k: f for k, _, _, f in journal.letters_index()}.get(key)
-    else:
-        key = letter.key
-    if changed and not new_version and any(d.state in WENT_OUT for d in known.values()):
-        reg = letter.settings.registration
-        elsewhere = sent_from is not None and sent_from != str(letter.folder.resolve())
-        raise LetterChanged(
-            (
-                f"Письмо № {reg.number} от {reg.date:%d.%m.%Y} уже отправлялось из другой "
-                f"папки ({sent_from}), и в папке «{letter.key}» оно не такое:\n"
-                if elsewhere
-                else f"Письмо «{letter.key}» уже отправлялось, а с тех пор в нём изменилось:\n"
-            )
-            + "\n".join(f"  {line}" for line in changed),
-            hint="Письмо узнаётся по регистрационному номеру и дате. Если это исправленная "
-            "редакция того же письма, отправьте её ключом --new-version: журнал запомнит, кто "
-            "какую редакцию получил. Если это другое письмо, дайте ему свой номер и дату "
-            "в letter.toml. Ничего не отправлено.",
-        )
-    prepared = prepare(
-        settings, letter_name, recipients, letter=as_recorded(letter, key), sheet=sheet
-    )
-    chosen = prepared.recipients.by_id(only) if only else list(prepared.recipients)
-    unknown = set(readdress) - {r.id for r in prepared.recipients}
-    if unknown:
-        raise InputError(
-            f"Для --new-address: получателей {', '.join(sorted(unknown))} нет в списке "
-            f"{prepared.recipients.path}."
-        )
-    plan = SendPlan(prepared, [], [], [], [], resend_uncertain, facts, changed)
-    plan.deadline_warning = deadline_warning(prepared.letter)
-    for recipient in chosen:
-        delivery = known.get(recipient.id)
-        state = delivery.state if delivery else DeliveryState.PENDING
-        moved = (
-            delivery is not None
-            and state not in OWED
-            and {e.lower() for e in delivery.emails} != {e.lower() for e in recipient.emails}
-        )
-        if moved and delivery is not None:
-            own = [r for r in records if r.delivery_id == delivery.id]
-            bounced = undelivered(delivery, own)
-            plan.address_changes.append(
-                AddressChange(recipient.id, delivery.emails, recipient.emails, bounced)
-            )
-            if recipient.id in readdress:
-                plan.readdress += (recipient.id,)
-                plan.to_send.append(recipient)
-                continue
-        if state in OWED or (state in IN_DOUBT and resend_uncertain):
-            plan.to_send.append(recipient)
-        elif state == DeliveryState.SENDING:
-            plan.interrupted.append(recipient.id)
-        elif state == DeliveryState.UNCERTAIN:
-            plan.uncertain.append(recipient.id)
-        else:
-            plan.already_sent.append(recipient.id)
-    not_moved = set(readdress) - set(plan.readdress)
-    if not_moved:
-        raise InputError(
-            f"Для --new-address: у получателей {', '.join(sorted(not_moved))} адрес в списке "
-            "тот же, что в журнале, или письмо им ещё не уходило. Ничего не отправлено."
-        )
-    logging.getLogger("mailer.campaign").info(
-        "письмо %s: отправить %s, уже отправлено %s, неизвестно, дошло ли: %s; новые адреса: %s",
-        prepared.letter.key,
-        [r.id for r in plan.to_send],
-        plan.already_sent,
-        plan.uncertain + plan.interrupted,
-        list(plan.readdress),
-    )
-    if prepared.letter.mark is not None:
-        # Checked before anything is sent: every document's signature over its exact bytes.
-        prepared.signed = require_signatures(prepared, plan.to_send)
-    return plan
 
 
 def _snapshots(prepared: Prepared) -> dict[str, str]:

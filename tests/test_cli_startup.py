@@ -21,6 +21,7 @@ LOADED_WHEN_A_COMMAND_RUNS = (
     "mailer.settings",
     "mailer.journal",
     "mailer.campaign",
+    "mailer.send_plan",
     "mailer.replies",
     "mailer.report",
 )

@@ -89,9 +89,9 @@ def for_signing(settings: Settings, letter: str, recipients: Path | None) -> Non
 @with_settings
 def check(settings: Settings, letter: str, recipients: Path | None, sheet: str | None) -> None:
     """Проверить список, шаблоны и оформление документа по ГОСТ Р 7.0.97, ничего не отправляя."""
-    from mailer.campaign import deadline_warning
     from mailer.check import run_check
     from mailer.russian import date_words
+    from mailer.send_plan import deadline_warning
 
     report = run_check(settings, letter, recipients, sheet)
     s = report.letter.settings

@@ -68,13 +68,14 @@ def send(
     readdress: tuple[str, ...],
 ) -> None:
     """Отправить письмо получателям через почтовый сервер (SMTP)."""
-    from mailer.campaign import execute_send, plan_send, uncertain_hint
+    from mailer.campaign import execute_send, uncertain_hint
     from mailer.commands.sending_summary import (
         addressed,
         report_sending,
         show_plan,
         stuck_in_doubt,
     )
+    from mailer.send_plan import plan_send
 
     plan = plan_send(
         settings,

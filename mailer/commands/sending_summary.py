@@ -12,9 +12,9 @@ from mailer.errors import ExitCode
 from mailer.guard import terminal_text
 
 if TYPE_CHECKING:
-    from mailer.campaign import SendPlan
     from mailer.outbox import SendSummary
     from mailer.recipients import Recipient
+    from mailer.send_plan import SendPlan
     from mailer.settings import Settings
 
 
