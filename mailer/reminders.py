@@ -81,6 +81,93 @@ def _parse_time(stamp: str | None) -> dt.date | None:
     return dt.datetime.fromisoformat(stamp).astimezone().date()
 
 
+@dataclass
+class _Known:
+    """What the journal says of the letter, read once for the whole list."""
+
+    name: str  # the letter as the user names it in a command
+    deliveries: dict[str, Delivery]
+    reminders: dict[int, list[Reminder]]
+    records: dict[int, list[ReplyRecord]]
+    review: list[ReplyRecord]
+    current: str  # the letter folder's fingerprint now
+    versions: dict[int, str]  # each version sent, by its fingerprint
+
+
+def _known(prepared: Prepared, journal: Journal) -> _Known:
+    letter = prepared.letter
+    records: dict[int, list[ReplyRecord]] = {}
+    all_records = journal.replies(letter.key)
+    for record in all_records:
+        if record.delivery_id is not None:
+            records.setdefault(record.delivery_id, []).append(record)
+    return _Known(
+        name=letter_argument(letter, prepared.settings.letters_dir),
+        deliveries=journal.deliveries(letter.key),
+        reminders=journal.reminders(letter.key),
+        records=records,
+        review=[r for r in all_records if r.kind == ReplyKind.REVIEW],
+        # the original goes again with each reminder: it must be the version the recipient got
+        current=fingerprint(letter_facts(letter)),
+        versions={number: print_ for number, print_, _ in journal.letter_versions(letter.key)},
+    )
+
+
+def _why_not_reminded(known: _Known, recipient: Recipient, delivery: Delivery) -> str | None:
+    """Why the letter itself leaves the recipient out: an answer, a bounce, a message on
+    review, or a letter edited since this recipient's version went out."""
+    own_records = known.records.get(delivery.id, [])
+    if {r.kind for r in own_records} & ANSWERS:
+        return "ответил"
+    if undelivered(delivery, own_records):
+        return "адрес не принял письмо (возврат)"
+    doubtful = review_for(known.review, delivery.emails)
+    if doubtful:
+        item = doubtful[0]
+        return (
+            f"на проверке письмо № {item.id} от {item.sender} «{item.subject}»: если это "
+            f"ответ — mailer mark {known.name} {recipient.id} --review {item.id}, если нет — "
+            f"mailer mark {known.name} {recipient.id} --not-an-answer"
+        )
+    got = delivery.version
+    if got is not None and known.versions.get(got) != known.current:
+        return (
+            f"получил редакцию {got} письма, а папка письма с тех пор изменилась: "
+            "напоминание приложило бы не то письмо, что ушло"
+        )
+    return None
+
+
+def _next_reminder(
+    letter: Letter,
+    known: _Known,
+    recipient: Recipient,
+    delivery: Delivery,
+    today: dt.date,
+    force: bool,
+) -> Due | str:
+    """The reminder owed to the recipient now, or why none is: the reminders' own rules."""
+    policy = letter.settings.reminder
+    own = known.reminders.get(delivery.id, [])
+    owed = [r for r in own if r.state in OWED]
+    if owed:
+        return Due(recipient, delivery, owed[0].sequence, owed[0])
+    if any(r.state in IN_DOUBT for r in own):
+        return "неизвестно, дошло ли прошлое напоминание"
+    sent = [r for r in own if r.state == DeliveryState.SENT]
+    if len(sent) >= policy.max_count:
+        return f"отправлено напоминаний: {len(sent)} (это максимум)"
+    if policy.wait_for_deadline and letter.deadline and today <= letter.deadline:
+        return f"срок ответа ({date_numeric(letter.deadline)}) не наступил"
+    times = [_parse_time(delivery.sent_at), *(_parse_time(r.sent_at) for r in sent)]
+    last = max((d for d in times if d is not None), default=None)
+    if last is not None and not force and (today - last).days < policy.min_interval_days:
+        return (
+            f"последнее письмо {date_numeric(last)}: интервал меньше {policy.min_interval_days} дн."
+        )
+    return Due(recipient, delivery, len(sent) + 1, None)
+
+
 def decide(
     prepared: Prepared,
     journal: Journal,
@@ -88,87 +175,29 @@ def decide(
     force: bool,
 ) -> tuple[list[Due], dict[str, str]]:
     """Who gets a reminder now, and why each of the others does not."""
-    letter = prepared.letter
-    name = letter_argument(letter, prepared.settings.letters_dir)
-    policy = letter.settings.reminder
-    deliveries = journal.deliveries(letter.key)
-    reminders = journal.reminders(letter.key)
-    records: dict[int, list[ReplyRecord]] = {}
-    all_records = journal.replies(letter.key)
-    for record in all_records:
-        if record.delivery_id is not None:
-            records.setdefault(record.delivery_id, []).append(record)
-    review = [r for r in all_records if r.kind == ReplyKind.REVIEW]
-    # the original goes again with each reminder: it must be the version the recipient got
-    current = fingerprint(letter_facts(letter))
-    versions = {number: print_ for number, print_, _ in journal.letter_versions(letter.key)}
+    known = _known(prepared, journal)
     due: list[Due] = []
     skipped: dict[str, str] = {}
     for recipient in prepared.recipients:
-        delivery = deliveries.get(recipient.id)
+        delivery = known.deliveries.get(recipient.id)
         if delivery is None or delivery.state != DeliveryState.SENT:
             state = delivery.state if delivery else "не отправлялось"
             skipped[recipient.id] = f"письмо не доставлено ({state})"
             continue
-        own_records = records.get(delivery.id, [])
-        kinds = {r.kind for r in own_records}
-        if kinds & ANSWERS:
-            skipped[recipient.id] = "ответил"
-            continue
-        if undelivered(delivery, own_records):
-            skipped[recipient.id] = "адрес не принял письмо (возврат)"
+        reason = _why_not_reminded(known, recipient, delivery)
+        if reason is not None:
+            skipped[recipient.id] = reason
             continue
         # a recipient with one address refused is reminded at the others
-        failed = failed_addresses(own_records) or set()
+        failed = failed_addresses(known.records.get(delivery.id, [])) or set()
         working = tuple(e for e in recipient.emails if e.lower() not in failed)
         if working != recipient.emails:
             recipient = dataclasses.replace(recipient, emails=working)
-        doubtful = review_for(review, delivery.emails)
-        if doubtful:
-            item = doubtful[0]
-            skipped[recipient.id] = (
-                f"на проверке письмо № {item.id} от {item.sender} «{item.subject}»: если это "
-                f"ответ — mailer mark {name} {recipient.id} --review {item.id}, если нет — "
-                f"mailer mark {name} {recipient.id} --not-an-answer"
-            )
-            continue
-        got = delivery.version
-        if got is not None and versions.get(got) != current:
-            skipped[recipient.id] = (
-                f"получил редакцию {got} письма, а папка письма с тех пор изменилась: "
-                "напоминание приложило бы не то письмо, что ушло"
-            )
-            continue
-        own = reminders.get(delivery.id, [])
-        owed = [r for r in own if r.state in OWED]
-        if owed:
-            due.append(Due(recipient, delivery, owed[0].sequence, owed[0]))
-            continue
-        if any(r.state in IN_DOUBT for r in own):
-            skipped[recipient.id] = "неизвестно, дошло ли прошлое напоминание"
-            continue
-        sent = [r for r in own if r.state == DeliveryState.SENT]
-        if len(sent) >= policy.max_count:
-            skipped[recipient.id] = f"отправлено напоминаний: {len(sent)} (это максимум)"
-            continue
-        if policy.wait_for_deadline and letter.deadline and today <= letter.deadline:
-            skipped[recipient.id] = f"срок ответа ({date_numeric(letter.deadline)}) не наступил"
-            continue
-        last = max(
-            (
-                d
-                for d in [_parse_time(delivery.sent_at), *(_parse_time(r.sent_at) for r in sent)]
-                if d is not None
-            ),
-            default=None,
-        )
-        if last is not None and not force and (today - last).days < policy.min_interval_days:
-            skipped[recipient.id] = (
-                f"последнее письмо {date_numeric(last)}: интервал меньше "
-                f"{policy.min_interval_days} дн."
-            )
-            continue
-        due.append(Due(recipient, delivery, len(sent) + 1, None))
+        outcome = _next_reminder(prepared.letter, known, recipient, delivery, today, force)
+        if isinstance(outcome, Due):
+            due.append(outcome)
+        else:
+            skipped[recipient.id] = outcome
     return due, skipped
 
 
