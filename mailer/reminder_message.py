@@ -8,12 +8,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mailer.campaign import SIGNATURE_TYPE, Prepared
+from mailer.guard import file_name
 from mailer.journal import Delivery, Reminder
 from mailer.message import DOCX_TYPE, Attachment
 from mailer.recipients import Recipient
 from mailer.reminder_letter import reminder_document, reminder_vars
 from mailer.render import Addressing
-from mailer.russian import date_numeric, filename_safe
+from mailer.russian import date_numeric
 from mailer.signing import Signed, signature_for
 from mailer.states import DeliveryState
 from mailer.text import Block
@@ -47,8 +48,9 @@ class ReminderBuilder:
         letter = prepared.letter
         label = recipient.organization or recipient.full_name or recipient.id
         reg = letter.settings.registration
-        docx_name = filename_safe(
-            f"Напоминание {sequence} к письму {date_numeric(reg.date)} № {reg.number} — {label}"
+        docx_name = file_name(
+            f"Напоминание {sequence} к письму {date_numeric(reg.date)} № {reg.number} — {label}",
+            composed=True,
         )
         docx_name += ".docx"
         addressing, body, email_blocks = prepared.renderer.render_reminder(

@@ -12,8 +12,6 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from mailer.guard import file_name
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -248,12 +246,6 @@ def salutation(full_name: str, gender: str | None = None) -> str:
         return f"{word} {name.first} {name.middle}!"
     title = "господин" if g == "m" else "госпожа"
     return f"{word} {title} {name.last}!"
-
-
-def filename_safe(text: str) -> str:
-    """A file name the program composes (mailer.guard.file_name's rules); kept for the modules
-    that import it from here."""
-    return file_name(text, composed=True)
 
 
 def plural(count: int, one: str, few: str, many: str) -> str:

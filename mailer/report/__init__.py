@@ -7,9 +7,10 @@ from pathlib import Path
 
 from mailer.errors import OutputError
 from mailer.files import free_name, write_new_file
+from mailer.guard import file_name
 from mailer.report.spravka import spravka_docx
 from mailer.report.summary_xlsx import workbook
-from mailer.russian import date_numeric, filename_safe
+from mailer.russian import date_numeric
 from mailer.status import LetterStatus
 from mailer.system_ru import file_problem
 
@@ -17,7 +18,7 @@ from mailer.system_ru import file_problem
 def write_report(status: LetterStatus, folder: Path) -> tuple[Path, Path]:
     """The XLSX summary and the DOCX "справка", side by side, under new names."""
     stamp = date_numeric(status.today)
-    base = filename_safe(f"{status.letter.key} на {stamp}")
+    base = file_name(f"{status.letter.key} на {stamp}", composed=True)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
