@@ -201,6 +201,9 @@ def _in_terminal(args: list[str], env: dict[str, str]) -> tuple[int, int]:
     """mailer in a pseudo-terminal of its own, as the secretary runs it: (pid, terminal fd)."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: mailer, with the terminal as its stdin, stdout and stderr
+        # a terminal's Ctrl-C reaches it even under a runner that ignores SIGINT (pytest-xdist's
+        # workers do, and an ignored signal stays ignored across exec)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(  # noqa: S606 - our own interpreter, no shell
             sys.executable, [sys.executable, "-m", "mailer", *args], {**os.environ, **env}
         )
@@ -209,7 +212,14 @@ def _in_terminal(args: list[str], env: dict[str, str]) -> tuple[int, int]:
 
 def _finish(pid: int, fd: int) -> tuple[int, str]:
     rest = _read_until(fd, "\0", timeout=30)  # until the terminal closes
-    _, status = os.waitpid(pid, 0)
+    deadline = time.monotonic() + 10
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:  # still running long after the terminal went quiet: fail, never hang
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), rest
 
